@@ -1,0 +1,100 @@
+"""`ciam-oidc clients ...`: register, list, show and delete relying parties."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ciam_oidc.app import Provider
+from ciam_oidc.cli.errors import CommandError, NotFound
+from ciam_oidc.cli.output import emit
+from ciam_oidc.crypto.keyring import utc_now
+from ciam_oidc.protocol.clients import AUTH_METHODS, GRANT_TYPES, Client, ClientRequest
+from ciam_oidc.protocol.clients import register_client as apply_registration_rules
+
+
+def describe_client(client: Client) -> dict[str, Any]:
+    """What an operator may see of a client; the secret digest stays in the database."""
+    return {
+        "client_id": client.client_id,
+        "client_name": client.name,
+        "redirect_uris": client.redirect_uris,
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "grant_types": client.grant_types,
+        "response_types": client.response_types,
+        "scope": client.scope,
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "created_at": client.created_at,
+    }
+
+
+async def register_client(
+    provider: Provider, request: ClientRequest, secret: str | None = None
+) -> tuple[Client, str | None]:
+    client, secret = apply_registration_rules(request, utc_now(), secret)
+    await provider.clients.add_client(client)
+    return client, secret
+
+
+def add_parser(commands: Any) -> None:
+    clients = commands.add_parser("clients", help="manage OAuth clients")
+    actions = clients.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = actions.add_parser("create", help="register a client; prints its secret once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--redirect-uri", action="append", default=[], dest="redirect_uris")
+    create.add_argument(
+        "--post-logout-redirect-uri", action="append", default=[], dest="post_logout_uris"
+    )
+    create.add_argument(
+        "--grant-type", action="append", choices=GRANT_TYPES, dest="grant_types", default=None
+    )
+    create.add_argument("--scope", default="openid profile email")
+    create.add_argument("--auth-method", choices=AUTH_METHODS, default=None)
+    create.add_argument("--public", action="store_true", help="no secret; PKCE required")
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(run=_create)
+    listing = actions.add_parser("list", help="list clients")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=_list)
+    for name, run in (("show", _show), ("delete", _delete)):
+        action = actions.add_parser(name, help=f"{name} one client")
+        action.add_argument("client_id")
+        action.add_argument("--json", action="store_true")
+        action.set_defaults(run=run)
+
+
+async def _create(provider: Provider, args: argparse.Namespace) -> None:
+    if args.public and args.auth_method not in (None, "none"):
+        raise CommandError("--public clients authenticate with method none")
+    request = ClientRequest(
+        name=args.name,
+        redirect_uris=tuple(args.redirect_uris),
+        post_logout_redirect_uris=tuple(args.post_logout_uris),
+        grant_types=tuple(args.grant_types or ["authorization_code"]),
+        scope=args.scope,
+        token_endpoint_auth_method="none"
+        if args.public
+        else args.auth_method or "client_secret_basic",
+    )
+    client, secret = await register_client(provider, request)
+    shown = describe_client(client)
+    if secret:
+        shown["client_secret"] = secret
+    emit(shown, args.json)
+
+
+async def _list(provider: Provider, args: argparse.Namespace) -> None:
+    emit([describe_client(client) for client in await provider.clients.list_clients()], args.json)
+
+
+async def _show(provider: Provider, args: argparse.Namespace) -> None:
+    client = await provider.clients.get_client(args.client_id)
+    if client is None:
+        raise NotFound(f"no client {args.client_id!r}")
+    emit(describe_client(client), args.json)
+
+
+async def _delete(provider: Provider, args: argparse.Namespace) -> None:
+    if not await provider.clients.delete_client(args.client_id):
+        raise NotFound(f"no client {args.client_id!r}")
+    emit({"deleted": args.client_id}, args.json)

@@ -1,0 +1,1 @@
+"""Keys, JWKS, password hashing, random secrets and encryption at rest: no I/O, no framework."""

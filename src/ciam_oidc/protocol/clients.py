@@ -1,0 +1,132 @@
+"""Registered clients and the rules a registration must satisfy.
+
+The same rules serve the CLI today and dynamic registration (RFC 7591) later, so a client
+cannot be created by one path that another would have refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from ciam_oidc.crypto.secrets import digest_secret, new_secret
+from ciam_oidc.protocol.errors import InvalidClientMetadata, InvalidRedirectUri
+
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    name: str
+    redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...]
+    grant_types: tuple[str, ...]
+    response_types: tuple[str, ...]
+    scope: str
+    token_endpoint_auth_method: str
+    secret_digest: str | None
+    created_at: datetime
+
+    @property
+    def is_public(self) -> bool:
+        """RFC 6749 §2.1: a client that cannot keep a secret authenticates with nothing."""
+        return self.token_endpoint_auth_method == "none"  # noqa: S105 (a method name)
+
+
+@dataclass(frozen=True)
+class ClientRequest:
+    """What an operator or a registration request asks for, before any rule is applied."""
+
+    name: str
+    redirect_uris: tuple[str, ...] = ()
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    grant_types: tuple[str, ...] = ("authorization_code",)
+    scope: str = "openid"
+    token_endpoint_auth_method: str = "client_secret_basic"  # noqa: S105 (a method name)
+    client_id: str | None = field(default=None)
+
+
+def register_client(
+    request: ClientRequest, now: datetime, secret: str | None = None
+) -> tuple[Client, str | None]:
+    """Apply the registration rules; return the client and its secret (shown once) if any."""
+    name = request.name.strip()
+    if not name or len(name) > 200:
+        raise InvalidClientMetadata("client name must be 1 to 200 characters")
+    method = _check_auth_method(request.token_endpoint_auth_method)
+    grants = _check_grant_types(request.grant_types, public=method == "none")
+    redirect_uris = _check_uris(request.redirect_uris, "redirect_uri")
+    if "authorization_code" in grants and not redirect_uris:
+        raise InvalidRedirectUri("the authorization_code grant needs at least one redirect_uri")
+    secret = None if method == "none" else (secret or new_secret())
+    client = Client(
+        client_id=request.client_id or new_secret(16),
+        name=name,
+        redirect_uris=redirect_uris,
+        post_logout_redirect_uris=_check_uris(
+            request.post_logout_redirect_uris, "post_logout_redirect_uri"
+        ),
+        grant_types=grants,
+        # RFC 7591 §2.1: response_types must agree with grant_types.
+        response_types=("code",) if "authorization_code" in grants else (),
+        scope=_check_scope(request.scope),
+        token_endpoint_auth_method=method,
+        secret_digest=digest_secret(secret) if secret else None,
+        created_at=now,
+    )
+    return client, secret
+
+
+def _check_auth_method(method: str) -> str:
+    if method not in AUTH_METHODS:
+        raise InvalidClientMetadata(
+            f"token_endpoint_auth_method must be one of {', '.join(AUTH_METHODS)}"
+        )
+    return method
+
+
+def _check_grant_types(grants: tuple[str, ...], public: bool) -> tuple[str, ...]:
+    unknown = [grant for grant in grants if grant not in GRANT_TYPES]
+    if unknown or not grants:
+        raise InvalidClientMetadata(f"grant_types must be among {', '.join(GRANT_TYPES)}")
+    if public and "client_credentials" in grants:
+        # RFC 6749 §4.4: the client credentials grant is for confidential clients only.
+        raise InvalidClientMetadata("a public client cannot use client_credentials")
+    if "refresh_token" in grants and "authorization_code" not in grants:
+        raise InvalidClientMetadata("refresh_token needs the authorization_code grant")
+    return tuple(dict.fromkeys(grants))
+
+
+def _check_uris(uris: tuple[str, ...], kind: str) -> tuple[str, ...]:
+    for uri in uris:
+        problem = _redirect_uri_problem(uri)
+        if problem:
+            raise InvalidRedirectUri(f"{kind} {uri!r}: {problem}")
+    return tuple(dict.fromkeys(uris))
+
+
+def _redirect_uri_problem(uri: str) -> str | None:
+    """RFC 6749 §3.1.2 and RFC 8252 §7: absolute, no fragment, TLS unless on loopback."""
+    parts = urlsplit(uri)
+    if not parts.scheme or "#" in uri:
+        return "must be an absolute URI without a fragment"
+    if parts.scheme == "https":
+        return None if parts.hostname else "must name a host"
+    if parts.scheme == "http":
+        return None if parts.hostname in _LOOPBACK else "http is only allowed for loopback"
+    # RFC 8252 §7.1: private-use schemes are reverse domain names, e.g. com.example.app
+    return None if "." in parts.scheme else "a private-use scheme must be a reverse domain name"
+
+
+def _check_scope(scope: str) -> str:
+    tokens = scope.split()
+    if not tokens or not all(_SCOPE_TOKEN.fullmatch(token) for token in tokens):
+        raise InvalidClientMetadata("scope must be space-separated scope tokens (RFC 6749 §3.3)")
+    return " ".join(dict.fromkeys(tokens))
