@@ -119,7 +119,10 @@ class Settings(BaseSettings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         config_file = os.environ.get(f"{ENV_PREFIX}CONFIG_FILE")
         if config_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+            path = Path(config_file)
+            if not path.is_file():  # a typo in the path must not silently drop the file
+                raise FileNotFoundError(f"{path} is not a readable file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
 
     @field_validator("issuer")

@@ -19,7 +19,7 @@ def migrations_dir() -> Path:
     return bundled if bundled.is_dir() else Path(__file__).resolve().parents[3] / "migrations"
 
 
-def _config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["connection"] = connection
@@ -27,7 +27,7 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "no migrations found"
     return head
 
@@ -36,7 +36,7 @@ async def upgrade(database: Database) -> tuple[str | None, str]:
     """Migrate to the newest revision; return (revision before, revision after)."""
     async with database.engine.begin() as connection:
         before = await connection.run_sync(_current)
-        await connection.run_sync(lambda sync: command.upgrade(_config(sync), "head"))
+        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
     return before, head_revision()
 
 
