@@ -8,6 +8,7 @@ never see each other's rows.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import uuid
 from collections import Counter
@@ -23,7 +24,7 @@ from ciam_oidc.app import Provider, build_provider, create_app
 from ciam_oidc.settings import Settings
 from ciam_oidc.store.database import Database
 from ciam_oidc.store.migrations import upgrade
-from tests.support.postgres import throwaway_postgres
+from tests.support.postgres import ENV_URL, throwaway_postgres
 
 BACKENDS = ("sqlite", "postgresql")
 TEST_SECRET = "test-master-secret-0123456789abcdef"
@@ -51,6 +52,14 @@ async def _admin(server_url: str, statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read CIAM_* variables: none from the caller's shell may leak into a test."""
+    for name in list(os.environ):
+        if name.startswith("CIAM_") and name != ENV_URL:
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 
@@ -14,10 +13,7 @@ SECRET = "s" * 32
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("CIAM_"):
-            monkeypatch.delenv(name)
+def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CIAM_DATA_DIR", str(tmp_path / "var"))
 
 
@@ -70,8 +66,10 @@ def test_malformed_issuer_fails(issuer: str) -> None:
     fails_naming("CIAM_ISSUER", CIAM_ISSUER=issuer)
 
 
-def test_issuer_loses_its_trailing_slash_and_keeps_its_path() -> None:
-    os.environ["CIAM_ISSUER"] = "https://id.example.com/tenant/"
+def test_issuer_loses_its_trailing_slash_and_keeps_its_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CIAM_ISSUER", "https://id.example.com/tenant/")
     assert load_settings().issuer == "https://id.example.com/tenant"
 
 
@@ -80,13 +78,16 @@ def test_database_url_needs_a_supported_async_driver() -> None:
     fails_naming("CIAM_DATABASE_URL", CIAM_DATABASE_URL="not a url")
 
 
-def test_plain_postgresql_urls_get_the_async_driver() -> None:
-    os.environ.update(CIAM_DATABASE_URL="postgresql://db/ciam", CIAM_SECRET_KEY=SECRET)
+def test_plain_postgresql_urls_get_the_async_driver(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIAM_DATABASE_URL", "postgresql://db/ciam")
+    monkeypatch.setenv("CIAM_SECRET_KEY", SECRET)
     assert load_settings().database_url == "postgresql+asyncpg://db/ciam"
 
 
-def test_signing_algorithms_are_a_comma_separated_list_that_includes_rs256() -> None:
-    os.environ["CIAM_SIGNING_ALGS"] = "RS256, ES256"
+def test_signing_algorithms_are_a_comma_separated_list_that_includes_rs256(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CIAM_SIGNING_ALGS", "RS256, ES256")
     assert load_settings().signing_algs == ["RS256", "ES256"]
     fails_naming("CIAM_SIGNING_ALGS", CIAM_SIGNING_ALGS="ES256")
     fails_naming("CIAM_SIGNING_ALGS", CIAM_SIGNING_ALGS="RS256,HS256")
@@ -111,10 +112,13 @@ def test_unknown_setting_in_the_file_fails(tmp_path: Path) -> None:
     fails_naming("CIAM_ISUER", CIAM_CONFIG_FILE=str(config))
 
 
-def test_toml_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+def test_toml_file_is_read_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "ciam.toml"
     config.write_text('issuer = "https://id.example.com"\naccess_token_ttl = 120\n')
-    os.environ.update(CIAM_CONFIG_FILE=str(config), CIAM_ACCESS_TOKEN_TTL="300")
+    monkeypatch.setenv("CIAM_CONFIG_FILE", str(config))
+    monkeypatch.setenv("CIAM_ACCESS_TOKEN_TTL", "300")
     settings = load_settings()
     assert settings.issuer == "https://id.example.com"
     assert settings.access_token_ttl == 300

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Dialect, MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -19,8 +20,32 @@ NAMING_CONVENTION = {
 }
 
 
+Record = TypeVar("Record")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def row_values(record: Any) -> dict[str, Any]:
+    """Column values for a domain record whose fields are named like the row's columns.
+
+    Domain records are frozen and hold tuples; JSON columns hold lists.
+    """
+    return {
+        field.name: list(value) if isinstance(value, tuple) else value
+        for field in dataclasses.fields(record)
+        for value in (getattr(record, field.name),)
+    }
+
+
+def to_record(cls: type[Record], row: Base) -> Record:
+    """The domain record a row stores, with JSON lists back as tuples where fields are tuples."""
+    values = {}
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        value = getattr(row, field.name)
+        values[field.name] = tuple(value) if isinstance(value, list) else value
+    return cls(**values)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ciam_oidc.protocol.clients import Client
 from ciam_oidc.protocol.ports import AlreadyExists
-from ciam_oidc.store.base import Base, UTCDateTime
+from ciam_oidc.store.base import Base, UTCDateTime, row_values, to_record
 from ciam_oidc.store.database import Database
 
 
@@ -29,35 +29,6 @@ class ClientRow(Base):
     secret_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    @classmethod
-    def from_client(cls, client: Client) -> ClientRow:
-        return cls(
-            client_id=client.client_id,
-            name=client.name,
-            redirect_uris=list(client.redirect_uris),
-            post_logout_redirect_uris=list(client.post_logout_redirect_uris),
-            grant_types=list(client.grant_types),
-            response_types=list(client.response_types),
-            scope=client.scope,
-            token_endpoint_auth_method=client.token_endpoint_auth_method,
-            secret_digest=client.secret_digest,
-            created_at=client.created_at,
-        )
-
-    def to_client(self) -> Client:
-        return Client(
-            client_id=self.client_id,
-            name=self.name,
-            redirect_uris=tuple(self.redirect_uris),
-            post_logout_redirect_uris=tuple(self.post_logout_redirect_uris),
-            grant_types=tuple(self.grant_types),
-            response_types=tuple(self.response_types),
-            scope=self.scope,
-            token_endpoint_auth_method=self.token_endpoint_auth_method,
-            secret_digest=self.secret_digest,
-            created_at=self.created_at,
-        )
-
 
 class SqlClientStore:
     def __init__(self, database: Database) -> None:
@@ -66,19 +37,19 @@ class SqlClientStore:
     async def add_client(self, client: Client) -> None:
         try:
             async with self._sessions.begin() as session:
-                session.add(ClientRow.from_client(client))
+                session.add(ClientRow(**row_values(client)))
         except IntegrityError:
             raise AlreadyExists(f"client {client.client_id!r} already exists") from None
 
     async def get_client(self, client_id: str) -> Client | None:
         async with self._sessions() as session:
             row = await session.get(ClientRow, client_id)
-            return row.to_client() if row else None
+            return to_record(Client, row) if row else None
 
     async def list_clients(self) -> Sequence[Client]:
         async with self._sessions() as session:
             rows = await session.scalars(select(ClientRow).order_by(ClientRow.created_at))
-            return [row.to_client() for row in rows]
+            return [to_record(Client, row) for row in rows]
 
     async def delete_client(self, client_id: str) -> bool:
         async with self._sessions.begin() as session:

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, LargeBinary, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ciam_oidc.crypto.signing_keys import StoredKey
-from ciam_oidc.store.base import Base, UTCDateTime
+from ciam_oidc.store.base import Base, UTCDateTime, row_values, to_record
 from ciam_oidc.store.database import Database
 
 
@@ -33,18 +33,7 @@ class SqlKeyStore:
     async def list_keys(self) -> Sequence[StoredKey]:
         async with self._sessions() as session:
             rows = await session.scalars(select(SigningKeyRow).order_by(SigningKeyRow.created_at))
-            return [
-                StoredKey(
-                    kid=row.kid,
-                    alg=row.alg,
-                    public_jwk=dict(row.public_jwk),
-                    sealed_private_jwk=row.sealed_private_jwk,
-                    created_at=row.created_at,
-                    activates_at=row.activates_at,
-                    retires_at=row.retires_at,
-                )
-                for row in rows
-            ]
+            return [to_record(StoredKey, row) for row in rows]
 
     async def add_keys(self, keys: Sequence[StoredKey], retire_current_at: datetime) -> None:
         algs = {key.alg for key in keys}
@@ -54,15 +43,4 @@ class SqlKeyStore:
                 .where(SigningKeyRow.alg.in_(algs), SigningKeyRow.retires_at.is_(None))
                 .values(retires_at=retire_current_at)
             )
-            session.add_all(
-                SigningKeyRow(
-                    kid=key.kid,
-                    alg=key.alg,
-                    public_jwk=dict(key.public_jwk),
-                    sealed_private_jwk=key.sealed_private_jwk,
-                    created_at=key.created_at,
-                    activates_at=key.activates_at,
-                    retires_at=key.retires_at,
-                )
-                for key in keys
-            )
+            session.add_all(SigningKeyRow(**row_values(key)) for key in keys)

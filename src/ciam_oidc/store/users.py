@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ciam_oidc.protocol.ports import AlreadyExists
 from ciam_oidc.protocol.users import User
-from ciam_oidc.store.base import Base, UTCDateTime
+from ciam_oidc.store.base import Base, UTCDateTime, row_values, to_record
 from ciam_oidc.store.database import Database
 
 
@@ -28,53 +28,31 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    def to_user(self) -> User:
-        return User(
-            sub=self.sub,
-            email=self.email,
-            email_verified=self.email_verified,
-            password_hash=self.password_hash,
-            claims=dict(self.claims),
-            created_at=self.created_at,
-            updated_at=self.updated_at,
-            disabled=self.disabled,
-        )
-
 
 class SqlUserStore:
     def __init__(self, database: Database) -> None:
         self._sessions = database.sessions
 
     async def add_user(self, user: User) -> None:
-        row = UserRow(
-            sub=user.sub,
-            email=user.email,
-            email_verified=user.email_verified,
-            password_hash=user.password_hash,
-            claims=dict(user.claims),
-            disabled=user.disabled,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-        )
         try:
             async with self._sessions.begin() as session:
-                session.add(row)
+                session.add(UserRow(**row_values(user)))
         except IntegrityError:
             raise AlreadyExists(f"a user with email {user.email!r} already exists") from None
 
     async def get_user(self, sub: str) -> User | None:
         async with self._sessions() as session:
             row = await session.get(UserRow, sub)
-            return row.to_user() if row else None
+            return to_record(User, row) if row else None
 
     async def find_user_by_email(self, email: str) -> User | None:
         async with self._sessions() as session:
             row = await session.scalar(select(UserRow).where(UserRow.email == email))
-            return row.to_user() if row else None
+            return to_record(User, row) if row else None
 
     async def list_users(self, limit: int = 100) -> Sequence[User]:
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(UserRow).order_by(UserRow.created_at, UserRow.sub).limit(limit)
             )
-            return [row.to_user() for row in rows]
+            return [to_record(User, row) for row in rows]
