@@ -54,6 +54,11 @@ async def _admin(server_url: str, statement: str) -> None:
         await connection.close()
 
 
+async def drop_database(server_url: str, name: str) -> None:
+    """Drop a database even while connections are open, as an outage would end them."""
+    await _admin(server_url, f"DROP DATABASE {name} WITH (FORCE)")
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings read CIAM_* variables: none from the caller's shell may leak into a test."""
@@ -94,6 +99,12 @@ def fresh_database_url(request: pytest.FixtureRequest, backend: str, tmp_path: P
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return fresh_database_url(request, request.param, tmp_path)
+
+
+@pytest.fixture
+def postgres_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """For tests about PostgreSQL itself (outages, several nodes on one database)."""
+    return fresh_database_url(request, "postgresql", tmp_path)
 
 
 @pytest.fixture

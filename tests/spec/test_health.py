@@ -5,9 +5,11 @@ from __future__ import annotations
 from alembic import command
 from fastapi import FastAPI
 
+from ciam_oidc.app import create_app
 from ciam_oidc.settings import Settings
 from ciam_oidc.store.database import Database
 from ciam_oidc.store.migrations import alembic_config
+from tests.conftest import TEST_SECRET, drop_database
 from tests.spec.http import http_client
 
 
@@ -31,3 +33,18 @@ async def test_a_node_behind_the_schema_is_alive_but_not_ready(
         ready = await http.get("/readyz")
     assert ready.status_code == 503
     assert "schema" in ready.json()["reason"]
+
+
+async def test_a_node_whose_database_is_gone_is_alive_but_not_ready(
+    postgres_database_url: str,
+) -> None:
+    url = postgres_database_url
+    application = create_app(Settings(database_url=url, secret_key=TEST_SECRET))
+    async with application.router.lifespan_context(application):
+        server_url, _, name = url.rpartition("/")
+        await drop_database(server_url, name)
+        async with http_client(application, "http://localhost:8000") as http:
+            assert (await http.get("/healthz")).status_code == 200
+            ready = await http.get("/readyz")
+    assert ready.status_code == 503
+    assert "cannot reach" in ready.json()["reason"]
