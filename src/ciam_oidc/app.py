@@ -14,8 +14,11 @@ from fastapi import FastAPI
 
 from ciam_oidc import __version__
 from ciam_oidc.crypto.encryption import SecretBox
-from ciam_oidc.crypto.keyring import KeyRing, RotationPolicy
+from ciam_oidc.crypto.keyring import KeyRing, RotationPolicy, utc_now
 from ciam_oidc.protocol.discovery import core_metadata
+from ciam_oidc.protocol.grants.client_credentials import ClientCredentialsGrant
+from ciam_oidc.protocol.token_endpoint import TokenEndpoint
+from ciam_oidc.protocol.tokens.access_token import AccessTokenIssuer
 from ciam_oidc.settings import Settings, load_settings
 from ciam_oidc.store.clients import SqlClientStore
 from ciam_oidc.store.database import Database, DatabaseUnavailable
@@ -25,6 +28,7 @@ from ciam_oidc.store.users import SqlUserStore
 from ciam_oidc.web.discovery import discovery_router
 from ciam_oidc.web.health import health_router
 from ciam_oidc.web.jwks import JWKS_PATH, jwks_router
+from ciam_oidc.web.token import TOKEN_PATH, token_router
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,7 @@ class Provider:
     keyring: KeyRing
     clients: SqlClientStore
     users: SqlUserStore
+    token_endpoint: TokenEndpoint
 
     async def schema_problem(self) -> str | None:
         """None when the database answers and carries the newest migration."""
@@ -80,12 +85,17 @@ def build_provider(settings: Settings) -> Provider:
     keyring = KeyRing(
         SqlKeyStore(database), SecretBox(settings.secret_bytes(), "signing-keys"), policy
     )
+    clients = SqlClientStore(database)
+    access_tokens = AccessTokenIssuer(
+        keyring, settings.issuer, settings.access_token_signing_alg, settings.access_token_ttl
+    )
     return Provider(
         settings=settings,
         database=database,
         keyring=keyring,
-        clients=SqlClientStore(database),
+        clients=clients,
         users=SqlUserStore(database),
+        token_endpoint=TokenEndpoint(clients, [ClientCredentialsGrant(access_tokens, utc_now)]),
     )
 
 
@@ -104,7 +114,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.provider = provider
     issuer_path = urlsplit(settings.issuer).path
     metadata = core_metadata(settings.issuer, JWKS_PATH, settings.signing_algs)
+    metadata |= provider.token_endpoint.metadata(settings.issuer, TOKEN_PATH)
     app.include_router(discovery_router(metadata))
+    app.include_router(token_router(provider.token_endpoint, issuer_path))
     app.include_router(jwks_router(provider.keyring, issuer_path, settings.jwks_max_age_seconds))
     app.include_router(health_router(provider.schema_problem))
     return app

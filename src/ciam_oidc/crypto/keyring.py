@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from joserfc import jwt
 from joserfc.jwk import Key
 
 from ciam_oidc.crypto.encryption import SecretBox
@@ -123,6 +124,12 @@ class KeyRing:
         if newest.kid not in self._private:
             self._private[newest.kid] = open_private_key(newest, self._box)
         return newest.kid, self._private[newest.kid]
+
+    async def sign(self, claims: dict[str, Any], alg: str, typ: str | None = None) -> str:
+        """A compact JWS of `claims` by the key that signs for `alg` now, its kid in the header."""
+        kid, key = await self.signing_key(alg)
+        header = {"alg": alg, "kid": kid} | ({"typ": typ} if typ else {})
+        return jwt.encode(header, claims, key, algorithms=[alg])
 
     async def jwks(self) -> dict[str, Any]:
         """The public keys every verifier may meet: pending, active and retiring."""

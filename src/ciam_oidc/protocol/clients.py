@@ -37,7 +37,7 @@ class Client:
     @property
     def is_public(self) -> bool:
         """RFC 6749 §2.1: a client that cannot keep a secret authenticates with nothing."""
-        return self.token_endpoint_auth_method == "none"  # noqa: S105 (a method name)
+        return self.token_endpoint_auth_method == "none"
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class ClientRequest:
     post_logout_redirect_uris: tuple[str, ...] = ()
     grant_types: tuple[str, ...] = ("authorization_code",)
     scope: str = "openid"
-    token_endpoint_auth_method: str = "client_secret_basic"  # noqa: S105 (a method name)
+    token_endpoint_auth_method: str = "client_secret_basic"
     client_id: str | None = field(default=None)
 
 

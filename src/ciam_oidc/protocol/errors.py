@@ -1,7 +1,7 @@
 """One base class for every OAuth error and one class per standard `error` code.
 
 Each class knows its code and HTTP status, so the web edge renders any of them the same way
-(RFC 6749 §5.2, RFC 7591 §3.2.2). Later issues add the authorization and token codes here.
+(RFC 6749 §5.2, RFC 6750 §3.1, RFC 7591 §3.2.2).
 """
 
 from __future__ import annotations
@@ -16,6 +16,36 @@ class OAuthError(Exception):
     def __init__(self, description: str) -> None:
         super().__init__(description)
         self.description = description
+
+    def as_dict(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+
+class InvalidRequest(OAuthError):
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    """RFC 6749 §5.2: answered with 401 and a WWW-Authenticate challenge."""
+
+    error = "invalid_client"
+    status_code = 401
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+
+
+class UnauthorizedClient(OAuthError):
+    error = "unauthorized_client"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+
+
+class InvalidScope(OAuthError):
+    error = "invalid_scope"
 
 
 class InvalidRedirectUri(OAuthError):

@@ -1,0 +1,57 @@
+"""JWT access tokens (RFC 9068), verifiable offline by any resource server through the JWKS.
+
+Signed with an elliptic-curve key by default: ES256 and Ed25519 sign five to ten times faster
+than RS256, and the token endpoint signs on every request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from ciam_oidc.crypto.keyring import KeyRing
+from ciam_oidc.crypto.secrets import new_secret
+
+# RFC 9068 §2.1: the media type that tells an access token from an ID token.
+ACCESS_TOKEN_TYP = "at+jwt"
+
+
+@dataclass(frozen=True)
+class IssuedAccessToken:
+    token: str
+    jti: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class AccessTokenIssuer:
+    keyring: KeyRing
+    issuer: str
+    alg: str
+    ttl: int
+
+    async def issue(
+        self,
+        *,
+        sub: str,
+        client_id: str,
+        scope: Sequence[str],
+        now: datetime,
+        audience: str | None = None,
+    ) -> IssuedAccessToken:
+        """RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat and jti are required."""
+        issued_at = int(now.timestamp())
+        jti = new_secret(16)
+        claims = {
+            "iss": self.issuer,
+            "sub": sub,
+            "aud": audience or self.issuer,
+            "client_id": client_id,
+            "iat": issued_at,
+            "exp": issued_at + self.ttl,
+            "jti": jti,
+            "scope": " ".join(scope),
+        }
+        token = await self.keyring.sign(claims, self.alg, typ=ACCESS_TOKEN_TYP)
+        return IssuedAccessToken(token=token, jti=jti, expires_in=self.ttl)
