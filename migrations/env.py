@@ -13,7 +13,15 @@ from alembic import context
 from sqlalchemy import Connection
 
 from ciam_oidc.settings import load_settings
-from ciam_oidc.store import clients, keys, users  # noqa: F401  (register the tables)
+from ciam_oidc.store import (  # noqa: F401  (register the tables)
+    clients,
+    consents,
+    grants,
+    keys,
+    login_flows,
+    sessions,
+    users,
+)
 from ciam_oidc.store.base import Base
 from ciam_oidc.store.database import Database
 

@@ -16,6 +16,7 @@ from ciam_oidc.protocol.errors import InvalidClientMetadata, InvalidRedirectUri
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+ID_TOKEN_ALGS = ("RS256", "ES256", "Ed25519")
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
@@ -33,6 +34,10 @@ class Client:
     token_endpoint_auth_method: str
     secret_digest: str | None
     created_at: datetime
+    # OpenID Connect Dynamic Client Registration §2; RS256 is the default it names.
+    id_token_signed_response_alg: str = "RS256"
+    # A client run by the operator itself: its users are not asked for consent.
+    first_party: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -51,6 +56,8 @@ class ClientRequest:
     scope: str = "openid"
     token_endpoint_auth_method: str = "client_secret_basic"
     client_id: str | None = field(default=None)
+    id_token_signed_response_alg: str = "RS256"
+    first_party: bool = False
 
 
 def register_client(
@@ -80,8 +87,18 @@ def register_client(
         token_endpoint_auth_method=method,
         secret_digest=digest_secret(secret) if secret else None,
         created_at=now,
+        id_token_signed_response_alg=_check_id_token_alg(request.id_token_signed_response_alg),
+        first_party=request.first_party,
     )
     return client, secret
+
+
+def _check_id_token_alg(alg: str) -> str:
+    if alg not in ID_TOKEN_ALGS:
+        raise InvalidClientMetadata(
+            f"id_token_signed_response_alg must be one of {', '.join(ID_TOKEN_ALGS)}"
+        )
+    return alg
 
 
 def _check_auth_method(method: str) -> str:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
+from ciam_oidc.protocol.authorizations import Authentication, Authorization, RefreshTokenRecord
 from ciam_oidc.protocol.clients import Client
 from ciam_oidc.protocol.users import User
 
@@ -31,3 +34,73 @@ class UserStore(Protocol):
     async def find_user_by_email(self, email: str) -> User | None: ...
 
     async def list_users(self, limit: int = 100) -> Sequence[User]: ...
+
+
+class CodeStore(Protocol):
+    async def save_code(
+        self, digest: str, authorization: Authorization, expires_at: datetime
+    ) -> None: ...
+
+    async def consume_code(self, digest: str, now: datetime) -> ConsumedCode | None:
+        """Mark the code used, atomically across nodes; None if it never existed or expired."""
+
+
+@dataclass(frozen=True)
+class ConsumedCode:
+    authorization: Authorization
+    first_use: bool
+    """False when the code had been redeemed before: a replay (RFC 6749 §4.1.2)."""
+
+
+class GrantStore(Protocol):
+    async def create_grant(
+        self, grant_id: str, client_id: str, sub: str, now: datetime
+    ) -> None: ...
+
+    async def revoke_grant(self, grant_id: str, now: datetime) -> None: ...
+
+    async def grant_is_active(self, grant_id: str) -> bool: ...
+
+
+class RefreshTokenStore(Protocol):
+    async def save_refresh_token(self, digest: str, record: RefreshTokenRecord) -> None: ...
+
+    async def rotate_refresh_token(
+        self, digest: str, successor_digest: str, successor: RefreshTokenRecord, now: datetime
+    ) -> RotatedRefreshToken | None:
+        """Retire `digest` and store its successor in one step; None if unknown or expired."""
+
+
+@dataclass(frozen=True)
+class RotatedRefreshToken:
+    record: RefreshTokenRecord
+    first_use: bool
+    """False when the token had already been rotated: the family must be revoked."""
+
+
+class ConsentStore(Protocol):
+    """Consent is remembered per person and client, as the set of scopes agreed to so far."""
+
+    async def consented_scope(self, sub: str, client_id: str) -> frozenset[str]: ...
+
+    async def add_consent(
+        self, sub: str, client_id: str, scope: Sequence[str], now: datetime
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class BrowserSession:
+    """A signed-in browser. `id` is public (the `sid` claim); the cookie secret is not stored."""
+
+    id: str
+    authentication: Authentication
+    created_at: datetime
+    expires_at: datetime
+
+
+class SessionStore(Protocol):
+    async def start_session(self, cookie_digest: str, session: BrowserSession) -> None: ...
+
+    async def find_session(self, cookie_digest: str, now: datetime) -> BrowserSession | None: ...
+
+    async def end_session(self, cookie_digest: str, now: datetime) -> BrowserSession | None: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import JSON, String, Text, delete, select
+from sqlalchemy import JSON, Boolean, String, Text, delete, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +28,8 @@ class ClientRow(Base):
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(32))
     secret_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    id_token_signed_response_alg: Mapped[str] = mapped_column(String(16), server_default="RS256")
+    first_party: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class SqlClientStore:

@@ -1,0 +1,170 @@
+"""Grants, authorization codes and refresh tokens: the `grants`, `authorization_codes` and
+`refresh_tokens` tables.
+
+Codes and refresh tokens are stored by SHA-256 digest only. Redeeming either is a single
+conditional UPDATE, so two nodes racing to redeem the same value cannot both win.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ciam_oidc.protocol.authorizations import Authorization, RefreshTokenRecord
+from ciam_oidc.protocol.ports import ConsumedCode, RotatedRefreshToken
+from ciam_oidc.store.authorization_json import (
+    authorization_from,
+    authorization_json,
+    refresh_token_from,
+    refresh_token_json,
+)
+from ciam_oidc.store.base import Base, UTCDateTime
+from ciam_oidc.store.database import Database
+
+
+class GrantRow(Base):
+    __tablename__ = "grants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    sub: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuthorizationCodeRow(Base):
+    __tablename__ = "authorization_codes"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    authorization: Mapped[dict[str, Any]] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RefreshTokenRow(Base):
+    __tablename__ = "refresh_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SqlGrantStore:
+    """Implements GrantStore, CodeStore and RefreshTokenStore: one aggregate, one module."""
+
+    def __init__(self, database: Database) -> None:
+        self._sessions = database.sessions
+
+    async def create_grant(self, grant_id: str, client_id: str, sub: str, now: datetime) -> None:
+        async with self._sessions.begin() as session:
+            session.add(GrantRow(id=grant_id, client_id=client_id, sub=sub, created_at=now))
+
+    async def revoke_grant(self, grant_id: str, now: datetime) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(GrantRow)
+                .where(GrantRow.id == grant_id, GrantRow.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+
+    async def grant_is_active(self, grant_id: str) -> bool:
+        async with self._sessions() as session:
+            found = await session.execute(
+                select(GrantRow.revoked_at).where(GrantRow.id == grant_id)
+            )
+            row = found.first()
+            return row is not None and row.revoked_at is None
+
+    async def save_code(
+        self, digest: str, authorization: Authorization, expires_at: datetime
+    ) -> None:
+        async with self._sessions.begin() as session:
+            session.add(
+                AuthorizationCodeRow(
+                    digest=digest,
+                    grant_id=authorization.grant_id,
+                    authorization=authorization_json(authorization),
+                    expires_at=expires_at,
+                )
+            )
+
+    async def consume_code(self, digest: str, now: datetime) -> ConsumedCode | None:
+        async with self._sessions.begin() as session:
+            claimed = await session.execute(
+                update(AuthorizationCodeRow)
+                .where(
+                    AuthorizationCodeRow.digest == digest,
+                    AuthorizationCodeRow.consumed_at.is_(None),
+                    AuthorizationCodeRow.expires_at > now,
+                )
+                .values(consumed_at=now)
+                .returning(AuthorizationCodeRow.authorization)
+            )
+            first = claimed.scalar_one_or_none()
+            if first is not None:
+                return ConsumedCode(authorization_from(first), first_use=True)
+            replayed = await session.scalar(
+                select(AuthorizationCodeRow.authorization).where(
+                    AuthorizationCodeRow.digest == digest,
+                    AuthorizationCodeRow.consumed_at.is_not(None),
+                )
+            )
+            return ConsumedCode(authorization_from(replayed), first_use=False) if replayed else None
+
+    async def save_refresh_token(self, digest: str, record: RefreshTokenRecord) -> None:
+        async with self._sessions.begin() as session:
+            session.add(_refresh_row(digest, record))
+
+    async def rotate_refresh_token(
+        self, digest: str, successor_digest: str, successor: RefreshTokenRecord, now: datetime
+    ) -> RotatedRefreshToken | None:
+        async with self._sessions.begin() as session:
+            claimed = await session.execute(
+                update(RefreshTokenRow)
+                .where(
+                    RefreshTokenRow.digest == digest,
+                    RefreshTokenRow.rotated_at.is_(None),
+                    RefreshTokenRow.expires_at > now,
+                )
+                .values(rotated_at=now)
+                .returning(RefreshTokenRow)
+            )
+            row = claimed.scalar_one_or_none()
+            if row is not None:
+                session.add(_refresh_row(successor_digest, successor))
+                return RotatedRefreshToken(_refresh_record(row), first_use=True)
+            replayed = await session.scalar(
+                select(RefreshTokenRow).where(
+                    RefreshTokenRow.digest == digest, RefreshTokenRow.rotated_at.is_not(None)
+                )
+            )
+            return (
+                RotatedRefreshToken(_refresh_record(replayed), first_use=False)
+                if replayed
+                else None
+            )
+
+
+def _refresh_row(digest: str, record: RefreshTokenRecord) -> RefreshTokenRow:
+    return RefreshTokenRow(
+        digest=digest,
+        grant_id=record.grant_id,
+        client_id=record.client_id,
+        record=refresh_token_json(record),
+        issued_at=record.issued_at,
+        expires_at=record.expires_at,
+    )
+
+
+def _refresh_record(row: RefreshTokenRow) -> RefreshTokenRecord:
+    return refresh_token_from(
+        row.record, row.grant_id, row.client_id, row.issued_at, row.expires_at
+    )
