@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from ciam_oidc.crypto.derived_keys import derive_key
 
 _NONCE_BYTES = 12
 _VERSION = b"\x01"
@@ -26,10 +26,7 @@ class SecretBox:
     """Seals small values under a key that only the master secret and `purpose` determine."""
 
     def __init__(self, master: bytes, purpose: str) -> None:
-        key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"ciam-oidc/" + purpose.encode()
-        ).derive(master)
-        self._aead = AESGCM(key)
+        self._aead = AESGCM(derive_key(master, purpose))
 
     def seal(self, plaintext: bytes, bound_to: str) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)
