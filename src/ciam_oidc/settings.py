@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     authorization_code_ttl: int = Field(
         60, ge=5, le=600, description="Authorization code lifetime (RFC 6749 §4.1.2: 10 min max)."
     )
+    session_ttl: int = Field(
+        1_209_600, ge=300, le=31_536_000, description="Browser sign-in (SSO session) lifetime."
+    )
     key_cache_seconds: int = Field(
         30,
         ge=0,
@@ -132,7 +135,7 @@ class Settings(BaseSettings):
         local = parts.hostname in {"localhost", "127.0.0.1", "::1"}
         if parts.scheme != "https" and not (parts.scheme == "http" and local):
             raise ValueError("must be an https URL (http only for localhost)")
-        if not parts.hostname or parts.query or parts.fragment or "#" in value:
+        if not parts.hostname or "?" in value or "#" in value:
             raise ValueError("must be an absolute URL without query or fragment")
         return value.rstrip("/")
 

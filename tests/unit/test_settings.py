@@ -60,6 +60,7 @@ def test_short_secret_fails() -> None:
         "https://id.example.com/#top",  # no fragment
         "id.example.com",
         "https://",
+        "https://id.example.com?",  # an empty query is still a query
     ],
 )
 def test_malformed_issuer_fails(issuer: str) -> None:

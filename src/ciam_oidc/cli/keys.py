@@ -8,16 +8,15 @@ from typing import Any, get_args
 from ciam_oidc.app import Provider
 from ciam_oidc.cli.errors import CommandError
 from ciam_oidc.cli.output import emit
-from ciam_oidc.crypto.keyring import utc_now
 from ciam_oidc.crypto.signing_keys import StoredKey
 from ciam_oidc.settings import SigningAlg
 
 
-def describe_key(key: StoredKey) -> dict[str, Any]:
+def describe_key(key: StoredKey, state: str) -> dict[str, Any]:
     return {
         "kid": key.kid,
         "alg": key.alg,
-        "state": key.state(utc_now()),
+        "state": state,
         "created_at": key.created_at,
         "activates_at": key.activates_at,
         "retires_at": key.retires_at,
@@ -44,9 +43,8 @@ def add_parser(commands: Any) -> None:
 
 
 async def _list(provider: Provider, args: argparse.Namespace) -> None:
-    keys = await provider.keyring.keys()
-    now = utc_now()
-    shown = [describe_key(key) for key in keys if args.all or key.is_published(now)]
+    states = await provider.keyring.states()
+    shown = [describe_key(key, state) for key, state in states if args.all or state != "retired"]
     emit(shown, args.json)
 
 
@@ -54,5 +52,6 @@ async def _rotate(provider: Provider, args: argparse.Namespace) -> None:
     unknown = set(args.alg or ()) - set(provider.settings.signing_algs)
     if unknown:
         raise CommandError(f"--alg {', '.join(sorted(unknown))} is not in CIAM_SIGNING_ALGS")
-    created = await provider.keyring.rotate(args.alg)
-    emit([describe_key(key) for key in created], args.json)
+    created = {key.kid for key in await provider.keyring.rotate(args.alg)}
+    states = await provider.keyring.states()
+    emit([describe_key(key, state) for key, state in states if key.kid in created], args.json)

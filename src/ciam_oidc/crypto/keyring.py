@@ -116,11 +116,9 @@ class KeyRing:
     async def signing_key(self, alg: str) -> tuple[str, Key]:
         """(kid, private key) of the key that signs for `alg` right now."""
         await self.keys()
-        now = self._clock()
-        candidates = [key for key in self._published(alg, now) if key.activates_at <= now]
-        if not candidates:
+        newest = self._signer(alg, self._clock())
+        if newest is None:
             raise NoSigningKey(alg)
-        newest = max(candidates, key=lambda key: (key.activates_at, key.kid))
         if newest.kid not in self._private:
             self._private[newest.kid] = open_private_key(newest, self._box)
         return newest.kid, self._private[newest.kid]
@@ -140,6 +138,18 @@ class KeyRing:
             key=lambda key: (key.alg, key.activates_at, key.kid),
         )
         return {"keys": [dict(key.public_jwk) for key in published]}
+
+    async def states(self) -> list[tuple[StoredKey, str]]:
+        """Every stored key with its lifecycle state, as operators see it."""
+        keys = await self.keys()
+        now = self._clock()
+        signers = [self._signer(alg, now) for alg in {key.alg for key in keys}]
+        signing = {key.kid for key in signers if key is not None}
+        return [(key, key.state(now, key.kid in signing)) for key in keys]
+
+    def _signer(self, alg: str, now: datetime) -> StoredKey | None:
+        candidates = [key for key in self._published(alg, now) if key.activates_at <= now]
+        return max(candidates, key=lambda key: (key.activates_at, key.kid), default=None)
 
     def _published(self, alg: str, now: datetime) -> list[StoredKey]:
         return [key for key in self._keys if key.alg == alg and key.is_published(now)]

@@ -38,13 +38,13 @@ class StoredKey:
     def is_published(self, now: datetime) -> bool:
         return self.retires_at is None or now < self.retires_at
 
-    def state(self, now: datetime) -> str:
-        """Operator-facing lifecycle name; `signing` is decided by the key ring."""
+    def state(self, now: datetime, signing: bool) -> str:
+        """Operator-facing lifecycle name; whether it is `signing` the key ring decides."""
         if not self.is_published(now):
             return "retired"
         if now < self.activates_at:
             return "pending"
-        return "retiring" if self.retires_at is not None else "active"
+        return "signing" if signing else "retiring"
 
 
 def generate_private_key(alg: str) -> Key:

@@ -158,3 +158,24 @@ async def test_a_token_from_a_foreign_key_with_a_known_kid_does_not_verify(
     forged = sign(kid, generate_private_key("ES256"), "ES256")
     with pytest.raises(BadSignatureError):
         verify(forged, await theirs.jwks(), "ES256")
+
+
+async def test_operators_see_which_key_signs_and_which_waits_or_retires(
+    database: Database, clock: Clock
+) -> None:
+    keyring = ring(database, clock)
+    await keyring.ensure_keys()
+    old_kid, _ = await keyring.signing_key("ES256")
+    (new,) = await keyring.rotate(["ES256"])
+
+    def es256_states() -> dict[str, str]:
+        return {key.kid: state for key, state in states if key.alg == "ES256"}
+
+    states = await keyring.states()
+    assert es256_states() == {old_kid: "signing", new.kid: "pending"}
+    clock.now += LEAD
+    states = await keyring.states()
+    assert es256_states() == {old_kid: "retiring", new.kid: "signing"}
+    clock.now += RETIREMENT
+    states = await keyring.states()
+    assert es256_states() == {old_kid: "retired", new.kid: "signing"}
