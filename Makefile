@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint unit system-deps clean
+.PHONY: run test lint system-deps interop-deps clean
 
 run: $(VENV)/.installed
 	$(BIN)/ciam-oidc migrate
 	$(BIN)/ciam-oidc demo
 	$(BIN)/ciam-oidc serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.dev-installed system-deps lint
+test: $(VENV)/.dev-installed system-deps interop-deps lint
 	$(BIN)/pytest
 
 lint: $(VENV)/.dev-installed
@@ -34,11 +34,26 @@ $(VENV)/.dev-installed: pyproject.toml $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-# The suite runs against a throwaway PostgreSQL built from the system's binaries.
+# The suite runs against a throwaway PostgreSQL built from the system's binaries, and its
+# interop tests drive Debian's Chromium (installed here only when running as root). One
+# `apt-get update` serves both installs.
 system-deps:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-		echo "installing PostgreSQL server binaries"; \
-		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; }
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="postgresql"; \
+	if [ "$$(id -u)" = 0 ] && [ ! -x /usr/bin/chromium ]; then missing="$$missing chromium"; fi; \
+	if [ -n "$$missing" ]; then \
+		echo "installing system packages: $${missing# }"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	fi
+
+# The interop tests' relying party (openid-client) and browser driver (playwright-core),
+# exactly as package-lock.json pins them; reinstalled when the lock file is newer.
+INTEROP := tests/interop
+interop-deps: $(INTEROP)/node_modules
+
+$(INTEROP)/node_modules: $(INTEROP)/package-lock.json
+	cd $(INTEROP) && npm ci --no-audit --no-fund
+	touch $@
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

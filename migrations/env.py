@@ -19,6 +19,7 @@ from ciam_oidc.store import (  # noqa: F401  (register the tables)
     grants,
     keys,
     login_flows,
+    revoked_tokens,
     sessions,
     users,
 )

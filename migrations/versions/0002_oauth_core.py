@@ -80,9 +80,9 @@ def upgrade() -> None:
         "consents",
         sa.Column("sub", sa.String(64), nullable=False),
         sa.Column("client_id", sa.String(64), nullable=False),
-        sa.Column("scope", sa.JSON(), nullable=False),
-        sa.Column("updated_at", UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("sub", "client_id", name=op.f("pk_consents")),
+        sa.Column("scope", sa.String(255), nullable=False),
+        sa.Column("granted_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("sub", "client_id", "scope", name=op.f("pk_consents")),
     )
     op.create_table(
         "browser_sessions",

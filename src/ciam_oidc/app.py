@@ -13,22 +13,58 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 
 from ciam_oidc import __version__
+from ciam_oidc.authn.authenticators.password import PasswordAuthenticator
+from ciam_oidc.authn.flows import LoginFlows
+from ciam_oidc.authn.interaction import Interactions
+from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.crypto.encryption import SecretBox
 from ciam_oidc.crypto.keyring import KeyRing, RotationPolicy, utc_now
+from ciam_oidc.protocol.authorization.metadata import authorization_metadata
 from ciam_oidc.protocol.discovery import core_metadata
+from ciam_oidc.protocol.end_session import end_session_metadata
+from ciam_oidc.protocol.grants.authorization_code import AuthorizationCodeGrant
 from ciam_oidc.protocol.grants.client_credentials import ClientCredentialsGrant
+from ciam_oidc.protocol.grants.refresh_token import RefreshTokenGrant
+from ciam_oidc.protocol.introspection import IntrospectionEndpoint
+from ciam_oidc.protocol.introspection import metadata as introspection_metadata
+from ciam_oidc.protocol.revocation import RevocationEndpoint
+from ciam_oidc.protocol.revocation import metadata as revocation_metadata
 from ciam_oidc.protocol.token_endpoint import TokenEndpoint
 from ciam_oidc.protocol.tokens.access_token import AccessTokenIssuer
+from ciam_oidc.protocol.tokens.access_token_verifier import AccessTokenVerifier
+from ciam_oidc.protocol.tokens.id_token import IdTokenIssuer
+from ciam_oidc.protocol.userinfo import UserInfoEndpoint
+from ciam_oidc.protocol.userinfo import metadata as userinfo_metadata
 from ciam_oidc.settings import Settings, load_settings
 from ciam_oidc.store.clients import SqlClientStore
+from ciam_oidc.store.consents import SqlConsentStore
 from ciam_oidc.store.database import Database, DatabaseUnavailable
+from ciam_oidc.store.grants import SqlGrantStore
 from ciam_oidc.store.keys import SqlKeyStore
+from ciam_oidc.store.login_flows import SqlLoginFlowStore
 from ciam_oidc.store.migrations import current_revision, head_revision
+from ciam_oidc.store.refresh_lookup import SqlRefreshTokenLookup
+from ciam_oidc.store.revoked_tokens import SqlRevokedTokenStore
+from ciam_oidc.store.sessions import SqlSessionStore
 from ciam_oidc.store.users import SqlUserStore
+from ciam_oidc.web.authorize import AUTHORIZE_PATH, authorize_router
+from ciam_oidc.web.csrf import CsrfProtection
 from ciam_oidc.web.discovery import discovery_router
+from ciam_oidc.web.end_session import END_SESSION_PATH, end_session_router
 from ciam_oidc.web.health import health_router
 from ciam_oidc.web.jwks import JWKS_PATH, jwks_router
+from ciam_oidc.web.outcomes import OutcomePages
+from ciam_oidc.web.pages import Pages, static_files
+from ciam_oidc.web.security_headers import SecurityHeaders
+from ciam_oidc.web.session_cookie import SessionCookie
 from ciam_oidc.web.token import TOKEN_PATH, token_router
+from ciam_oidc.web.token_management import (
+    INTROSPECTION_PATH,
+    REVOCATION_PATH,
+    introspection_router,
+    revocation_router,
+)
+from ciam_oidc.web.userinfo import USERINFO_PATH, userinfo_router
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +83,10 @@ class Provider:
     clients: SqlClientStore
     users: SqlUserStore
     token_endpoint: TokenEndpoint
+    interactions: Interactions
+    userinfo: UserInfoEndpoint
+    revocation: RevocationEndpoint
+    introspection: IntrospectionEndpoint
 
     async def schema_problem(self) -> str | None:
         """None when the database answers and carries the newest migration."""
@@ -86,16 +126,68 @@ def build_provider(settings: Settings) -> Provider:
         SqlKeyStore(database), SecretBox(settings.secret_bytes(), "signing-keys"), policy
     )
     clients = SqlClientStore(database)
+    users = SqlUserStore(database)
+    grant_store = SqlGrantStore(database)
+    interactions = Interactions(
+        clients=clients,
+        consents=SqlConsentStore(database),
+        codes=grant_store,
+        grants=grant_store,
+        flows=LoginFlows(SqlLoginFlowStore(database)),
+        sessions=Sessions(SqlSessionStore(database), timedelta(seconds=settings.session_ttl)),
+        authenticators=[PasswordAuthenticator(users)],
+        keyring=keyring,
+        issuer=settings.issuer,
+        code_ttl=settings.authorization_code_ttl,
+        clock=utc_now,
+    )
     access_tokens = AccessTokenIssuer(
         keyring, settings.issuer, settings.access_token_signing_alg, settings.access_token_ttl
+    )
+    id_tokens = IdTokenIssuer(keyring, settings.issuer, settings.id_token_ttl)
+    revoked = SqlRevokedTokenStore(database)
+    refresh_lookup = SqlRefreshTokenLookup(database)
+    verifier = AccessTokenVerifier(keyring, settings.issuer, grant_store, revoked, utc_now)
+    token_endpoint = TokenEndpoint(
+        clients,
+        [
+            AuthorizationCodeGrant(
+                codes=grant_store,
+                grants=grant_store,
+                refresh_tokens=grant_store,
+                users=users,
+                access_tokens=access_tokens,
+                id_tokens=id_tokens,
+                clock=utc_now,
+                refresh_ttl=settings.refresh_token_ttl,
+            ),
+            RefreshTokenGrant(
+                refresh_tokens=grant_store,
+                grants=grant_store,
+                users=users,
+                access_tokens=access_tokens,
+                id_tokens=id_tokens,
+                clock=utc_now,
+                refresh_ttl=settings.refresh_token_ttl,
+            ),
+            ClientCredentialsGrant(access_tokens, utc_now),
+        ],
     )
     return Provider(
         settings=settings,
         database=database,
         keyring=keyring,
         clients=clients,
-        users=SqlUserStore(database),
-        token_endpoint=TokenEndpoint(clients, [ClientCredentialsGrant(access_tokens, utc_now)]),
+        users=users,
+        token_endpoint=token_endpoint,
+        interactions=interactions,
+        userinfo=UserInfoEndpoint(verifier, users),
+        revocation=RevocationEndpoint(
+            clients, verifier, refresh_lookup, grant_store, revoked, utc_now
+        ),
+        introspection=IntrospectionEndpoint(
+            clients, verifier, refresh_lookup, grant_store, utc_now
+        ),
     )
 
 
@@ -113,10 +205,39 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="ciam-oidc", version=__version__, lifespan=lifespan)
     app.state.provider = provider
     issuer_path = urlsplit(settings.issuer).path
+    secure = settings.issuer.startswith("https://")
     metadata = core_metadata(settings.issuer, JWKS_PATH, settings.signing_algs)
+    metadata |= authorization_metadata(settings.issuer, AUTHORIZE_PATH)
     metadata |= provider.token_endpoint.metadata(settings.issuer, TOKEN_PATH)
+    metadata |= end_session_metadata(settings.issuer, END_SESSION_PATH)
+    metadata |= userinfo_metadata(settings.issuer, USERINFO_PATH)
+    metadata |= revocation_metadata(settings.issuer, REVOCATION_PATH)
+    metadata |= introspection_metadata(settings.issuer, INTROSPECTION_PATH)
+    app.add_middleware(SecurityHeaders, hsts=secure)
+    app.mount(f"{issuer_path}/static", static_files(), name="static")
+    outcomes = OutcomePages(
+        Pages(static_url=f"{issuer_path}/static"),
+        CsrfProtection(settings.secret_bytes(), secure=secure),
+        issuer_path,
+    )
+    cookie = SessionCookie(secure=secure, max_age=settings.session_ttl)
     app.include_router(discovery_router(metadata))
+    app.include_router(authorize_router(provider.interactions, outcomes, cookie))
     app.include_router(token_router(provider.token_endpoint, issuer_path))
+    app.include_router(userinfo_router(provider.userinfo, issuer_path))
+    app.include_router(revocation_router(provider.revocation, issuer_path))
+    app.include_router(introspection_router(provider.introspection, issuer_path))
+    app.include_router(
+        end_session_router(
+            provider.clients,
+            provider.keyring,
+            provider.interactions.sessions,
+            settings.issuer,
+            outcomes,
+            cookie,
+            utc_now,
+        )
+    )
     app.include_router(jwks_router(provider.keyring, issuer_path, settings.jwks_max_age_seconds))
     app.include_router(health_router(provider.schema_problem))
     return app

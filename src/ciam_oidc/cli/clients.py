@@ -9,7 +9,13 @@ from ciam_oidc.app import Provider
 from ciam_oidc.cli.errors import CommandError, NotFound
 from ciam_oidc.cli.output import emit
 from ciam_oidc.crypto.keyring import utc_now
-from ciam_oidc.protocol.clients import AUTH_METHODS, GRANT_TYPES, Client, ClientRequest
+from ciam_oidc.protocol.clients import (
+    AUTH_METHODS,
+    GRANT_TYPES,
+    ID_TOKEN_ALGS,
+    Client,
+    ClientRequest,
+)
 from ciam_oidc.protocol.clients import register_client as apply_registration_rules
 
 
@@ -24,6 +30,8 @@ def describe_client(client: Client) -> dict[str, Any]:
         "response_types": client.response_types,
         "scope": client.scope,
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
+        "first_party": client.first_party,
         "created_at": client.created_at,
     }
 
@@ -51,6 +59,10 @@ def add_parser(commands: Any) -> None:
     create.add_argument("--scope", default="openid profile email")
     create.add_argument("--auth-method", choices=AUTH_METHODS, default=None)
     create.add_argument("--public", action="store_true", help="no secret; PKCE required")
+    create.add_argument(
+        "--first-party", action="store_true", help="the operator's own app: no consent page"
+    )
+    create.add_argument("--id-token-alg", choices=ID_TOKEN_ALGS, default="RS256")
     create.add_argument("--json", action="store_true")
     create.set_defaults(run=_create)
     listing = actions.add_parser("list", help="list clients")
@@ -75,6 +87,8 @@ async def _create(provider: Provider, args: argparse.Namespace) -> None:
         token_endpoint_auth_method="none"
         if args.public
         else args.auth_method or "client_secret_basic",
+        id_token_signed_response_alg=args.id_token_alg,
+        first_party=args.first_party,
     )
     client, secret = await register_client(provider, request)
     shown = describe_client(client)

@@ -58,3 +58,43 @@ class InvalidClientMetadata(OAuthError):
     """RFC 7591 §3.2.2: some other client metadata value is not acceptable."""
 
     error = "invalid_client_metadata"
+
+
+class UnsupportedResponseType(OAuthError):
+    error = "unsupported_response_type"
+
+
+class AccessDenied(OAuthError):
+    error = "access_denied"
+
+
+class LoginRequired(OAuthError):
+    """OpenID Connect Core §3.1.2.6: prompt=none and nobody is signed in well enough."""
+
+    error = "login_required"
+
+
+class ConsentRequired(OAuthError):
+    error = "consent_required"
+
+
+class RequestNotSupported(OAuthError):
+    error = "request_not_supported"
+
+
+class RequestUriNotSupported(OAuthError):
+    error = "request_uri_not_supported"
+
+
+class InvalidToken(OAuthError):
+    """RFC 6750 §3.1: the access token is expired, revoked, malformed or not ours; 401."""
+
+    error = "invalid_token"
+    status_code = 401
+
+
+class InsufficientScope(OAuthError):
+    """RFC 6750 §3.1: the token is valid but lacks the scope the resource needs; 403."""
+
+    error = "insufficient_scope"
+    status_code = 403

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -35,6 +35,8 @@ class UserStore(Protocol):
 
     async def list_users(self, limit: int = 100) -> Sequence[User]: ...
 
+    async def set_password_hash(self, sub: str, password_hash: str) -> None: ...
+
 
 class CodeStore(Protocol):
     async def save_code(
@@ -66,14 +68,31 @@ class RefreshTokenStore(Protocol):
     async def save_refresh_token(self, digest: str, record: RefreshTokenRecord) -> None: ...
 
     async def rotate_refresh_token(
-        self, digest: str, successor_digest: str, successor: RefreshTokenRecord, now: datetime
+        self,
+        digest: str,
+        client_id: str,
+        successor_digest: str,
+        now: datetime,
+        expires_at: datetime,
+        accept: Callable[[RefreshTokenRecord], None],
     ) -> RotatedRefreshToken | None:
-        """Retire `digest` and store its successor in one step; None if unknown or expired."""
+        """Spend `client_id`'s live token `digest` and store its successor, in one transaction.
+
+        The claimed record goes to `accept` before anything is committed: if it raises, the
+        token stays unspent, no successor is stored and the exception propagates. Otherwise the
+        successor (same grant, client, authentication and scope, RFC 6749 §6) is stored under
+        `successor_digest`, issued at `now`, expiring at `expires_at`.
+
+        A token of `client_id` that was already rotated comes back with `first_use` False,
+        without calling `accept` or storing anything. An unknown or expired token, or one
+        issued to another client, is None, and the other client's token stays usable.
+        """
 
 
 @dataclass(frozen=True)
 class RotatedRefreshToken:
     record: RefreshTokenRecord
+    """The presented token's record, as stored when it was issued."""
     first_use: bool
     """False when the token had already been rotated: the family must be revoked."""
 
@@ -104,3 +123,22 @@ class SessionStore(Protocol):
     async def find_session(self, cookie_digest: str, now: datetime) -> BrowserSession | None: ...
 
     async def end_session(self, cookie_digest: str, now: datetime) -> BrowserSession | None: ...
+
+
+class RevokedTokenStore(Protocol):
+    """Access tokens revoked before they expire (RFC 7009 §2), by `jti`.
+
+    A row needs to outlive its token only: after `expires_at` the token fails on `exp` anyway.
+    """
+
+    async def revoke_access_token(self, jti: str, expires_at: datetime) -> None: ...
+
+    async def is_revoked(self, jti: str) -> bool: ...
+
+
+class RefreshTokenLookup(Protocol):
+    """Reading refresh tokens without spending them (introspection, revocation)."""
+
+    async def find_refresh_token(self, digest: str, now: datetime) -> RefreshTokenRecord | None:
+        """The stored record if the token is neither rotated nor expired at `now`; the grant
+        behind it is the caller's to check."""

@@ -6,16 +6,18 @@ never queried by its members.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ciam_oidc.protocol.authorizations import Authentication, Authorization, RefreshTokenRecord
 
 
 def authentication_json(authentication: Authentication) -> dict[str, Any]:
+    if authentication.auth_time.tzinfo is None:
+        raise ValueError("naive auth_time: authentication times are aware UTC")
     return {
         "sub": authentication.sub,
-        "auth_time": authentication.auth_time.isoformat(),
+        "auth_time": authentication.auth_time.astimezone(UTC).isoformat(),
         "acr": authentication.acr,
         "amr": list(authentication.amr),
     }

@@ -3,14 +3,19 @@
 
 Codes and refresh tokens are stored by SHA-256 digest only. Redeeming either is a single
 conditional UPDATE, so two nodes racing to redeem the same value cannot both win.
+
+Rotating a refresh token claims it, lets the caller check the claimed record and stores the
+successor, all in one transaction: a check that fails rolls the claim back, so a request the
+token's owner should not be punished for (a wider scope, say) leaves the token usable.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, select, update
+from sqlalchemy import CTE, JSON, ForeignKey, Row, String, insert, literal, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ciam_oidc.protocol.authorizations import Authorization, RefreshTokenRecord
@@ -62,6 +67,7 @@ class SqlGrantStore:
 
     def __init__(self, database: Database) -> None:
         self._sessions = database.sessions
+        self._is_sqlite = database.is_sqlite
 
     async def create_grant(self, grant_id: str, client_id: str, sub: str, now: datetime) -> None:
         async with self._sessions.begin() as session:
@@ -124,33 +130,72 @@ class SqlGrantStore:
             session.add(_refresh_row(digest, record))
 
     async def rotate_refresh_token(
-        self, digest: str, successor_digest: str, successor: RefreshTokenRecord, now: datetime
+        self,
+        digest: str,
+        client_id: str,
+        successor_digest: str,
+        now: datetime,
+        expires_at: datetime,
+        accept: Callable[[RefreshTokenRecord], None],
     ) -> RotatedRefreshToken | None:
         async with self._sessions.begin() as session:
-            claimed = await session.execute(
+            claim = (
                 update(RefreshTokenRow)
                 .where(
                     RefreshTokenRow.digest == digest,
+                    RefreshTokenRow.client_id == client_id,
                     RefreshTokenRow.rotated_at.is_(None),
                     RefreshTokenRow.expires_at > now,
                 )
                 .values(rotated_at=now)
-                .returning(RefreshTokenRow)
             )
-            row = claimed.scalar_one_or_none()
-            if row is not None:
-                session.add(_refresh_row(successor_digest, successor))
-                return RotatedRefreshToken(_refresh_record(row), first_use=True)
-            replayed = await session.scalar(
-                select(RefreshTokenRow).where(
-                    RefreshTokenRow.digest == digest, RefreshTokenRow.rotated_at.is_not(None)
+            if self._is_sqlite:
+                # SQLite has no data-modifying CTE; it is in-process, so a second statement
+                # costs no round trip. The claim holds its write lock until commit.
+                found = (await session.execute(claim.returning(*_RECORD_COLUMNS))).first()
+                if found is not None:
+                    record = _refresh_record(found)
+                    accept(record)
+                    session.add(_successor_row(successor_digest, found, now, expires_at))
+                    return RotatedRefreshToken(record, first_use=True)
+            else:
+                claimed = claim.returning(*_RECORD_COLUMNS).cte("claimed")
+                found = (
+                    await session.execute(
+                        select(claimed).add_cte(
+                            _successor_insert(claimed, successor_digest, now, expires_at)
+                        )
+                    )
+                ).first()
+                if found is not None:
+                    record = _refresh_record(found)
+                    accept(record)  # if it raises, the claim and the successor roll back
+                    return RotatedRefreshToken(record, first_use=True)
+            # A statement of its own: under READ COMMITTED it sees a rotation committed by a
+            # racing node while the claim above waited on that node's row lock.
+            replayed = (
+                await session.execute(
+                    select(*_RECORD_COLUMNS).where(
+                        RefreshTokenRow.digest == digest,
+                        RefreshTokenRow.client_id == client_id,
+                        RefreshTokenRow.rotated_at.is_not(None),
+                    )
                 )
-            )
+            ).first()
             return (
                 RotatedRefreshToken(_refresh_record(replayed), first_use=False)
                 if replayed
                 else None
             )
+
+
+_RECORD_COLUMNS = (
+    RefreshTokenRow.grant_id,
+    RefreshTokenRow.client_id,
+    RefreshTokenRow.record,
+    RefreshTokenRow.issued_at,
+    RefreshTokenRow.expires_at,
+)
 
 
 def _refresh_row(digest: str, record: RefreshTokenRecord) -> RefreshTokenRow:
@@ -164,7 +209,42 @@ def _refresh_row(digest: str, record: RefreshTokenRecord) -> RefreshTokenRow:
     )
 
 
-def _refresh_record(row: RefreshTokenRow) -> RefreshTokenRecord:
+def _successor_row(
+    digest: str, rotated: Row[Any], now: datetime, expires_at: datetime
+) -> RefreshTokenRow:
+    """The successor of a rotated token: same grant, client and stored record (RFC 6749 §6:
+    the same scope), its own lifetime."""
+    return RefreshTokenRow(
+        digest=digest,
+        grant_id=rotated.grant_id,
+        client_id=rotated.client_id,
+        record=rotated.record,
+        issued_at=now,
+        expires_at=expires_at,
+    )
+
+
+def _successor_insert(claimed: CTE, digest: str, now: datetime, expires_at: datetime) -> CTE:
+    """`_successor_row` as a data-modifying CTE over the claim (PostgreSQL), so that claiming
+    the presented token and storing its successor are one statement and one round trip."""
+    return (
+        insert(RefreshTokenRow)
+        .from_select(
+            ["digest", "grant_id", "client_id", "record", "issued_at", "expires_at"],
+            select(
+                literal(digest, RefreshTokenRow.digest.type),
+                claimed.c.grant_id,
+                claimed.c.client_id,
+                claimed.c.record,
+                literal(now, UTCDateTime),
+                literal(expires_at, UTCDateTime),
+            ),
+        )
+        .cte("successor")
+    )
+
+
+def _refresh_record(row: Row[Any]) -> RefreshTokenRecord:
     return refresh_token_from(
         row.record, row.grant_id, row.client_id, row.issued_at, row.expires_at
     )

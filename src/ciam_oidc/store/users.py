@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, String, select
+from sqlalchemy import JSON, Boolean, String, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,3 +56,9 @@ class SqlUserStore:
                 select(UserRow).order_by(UserRow.created_at, UserRow.sub).limit(limit)
             )
             return [to_record(User, row) for row in rows]
+
+    async def set_password_hash(self, sub: str, password_hash: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(UserRow).where(UserRow.sub == sub).values(password_hash=password_hash)
+            )

@@ -12,6 +12,8 @@ covers that page as well.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Nothing but our own stylesheet, images and form targets; no script at all.
@@ -19,6 +21,20 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+def policy_allowing_form_action(uri: str) -> str:
+    """The default policy, letting a form's response redirect to `uri`'s origin as well.
+
+    Browsers apply form-action to the redirects that follow a form submission, so a sign-in or
+    consent form whose answer redirects to the client needs the client's origin here. `uri`
+    must be a redirect URI already matched against the client's registration.
+    """
+    parts = urlsplit(uri)
+    source = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {source}")
+
+
 # Two years, without includeSubDomains: the issuer's sibling hosts are not ours to govern.
 _HSTS = b"max-age=63072000"
 

@@ -190,5 +190,9 @@ async def test_discovery_advertises_the_token_endpoint_and_what_it_accepts(
 ) -> None:
     document = (await http.get("/.well-known/openid-configuration")).json()
     assert document["token_endpoint"] == settings.issuer + "/token"
-    assert document["grant_types_supported"] == ["client_credentials"]
+    assert document["grant_types_supported"] == [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+    ]
     assert "client_secret_basic" in document["token_endpoint_auth_methods_supported"]

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from ciam_oidc.crypto.keyring import KeyRing
 from ciam_oidc.crypto.secrets import new_secret
+from ciam_oidc.protocol.authorizations import Authentication
 
 # RFC 9068 §2.1: the media type that tells an access token from an ID token.
 ACCESS_TOKEN_TYP = "at+jwt"
@@ -39,11 +41,18 @@ class AccessTokenIssuer:
         scope: Sequence[str],
         now: datetime,
         audience: str | None = None,
+        authentication: Authentication | None = None,
+        grant_id: str | None = None,
     ) -> IssuedAccessToken:
-        """RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat and jti are required."""
+        """RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat and jti are required.
+
+        `authentication` adds how the person signed in (auth_time, acr, amr; §2.2.1).
+        `grant_id` adds the private claim `gid`, so that userinfo and introspection can refuse
+        a token whose grant was revoked (code replay, refresh token reuse, logout) before exp.
+        """
         issued_at = int(now.timestamp())
         jti = new_secret(16)
-        claims = {
+        claims: dict[str, Any] = {
             "iss": self.issuer,
             "sub": sub,
             "aud": audience or self.issuer,
@@ -53,5 +62,13 @@ class AccessTokenIssuer:
             "jti": jti,
             "scope": " ".join(scope),
         }
+        if authentication is not None:
+            claims["auth_time"] = int(authentication.auth_time.timestamp())
+            if authentication.acr:
+                claims["acr"] = authentication.acr
+            if authentication.amr:
+                claims["amr"] = list(authentication.amr)
+        if grant_id is not None:
+            claims["gid"] = grant_id
         token = await self.keyring.sign(claims, self.alg, typ=ACCESS_TOKEN_TYP)
         return IssuedAccessToken(token=token, jti=jti, expires_in=self.ttl)

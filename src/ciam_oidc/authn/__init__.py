@@ -1,0 +1,1 @@
+"""Who the person is: login flows, authenticators and browser sessions; nothing about HTTP."""

@@ -1,0 +1,97 @@
+"""Login flows: the server-side state between an authorization request and its response.
+
+A flow is an explicit state machine, stored in the database so whichever node receives the
+next form continues it. Writes are guarded by a version, so a double submit or a second tab
+cannot move one flow two ways at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from ciam_oidc.crypto.secrets import new_secret
+
+FLOW_LIFETIME = timedelta(minutes=30)
+
+
+class Step(StrEnum):
+    AUTHENTICATE = "authenticate"
+    CONSENT = "consent"
+
+
+_TRANSITIONS = {Step.AUTHENTICATE: {Step.CONSENT}, Step.CONSENT: set[Step]()}
+
+
+class InvalidTransition(Exception):
+    """The flow cannot go there from where it is (a replayed or out-of-order form)."""
+
+
+class LoginFlowStore(Protocol):
+    async def create_flow(
+        self, flow_id: str, state: dict[str, Any], now: datetime, expires_at: datetime
+    ) -> None: ...
+
+    async def load_flow(self, flow_id: str, now: datetime) -> tuple[dict[str, Any], int] | None: ...
+
+    async def save_flow(self, flow_id: str, state: dict[str, Any], version: int) -> None: ...
+
+    async def delete_flow(self, flow_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class LoginFlow:
+    id: str
+    params: Mapping[str, str]
+    """The authorization request as received; checked again whenever the flow resumes."""
+    step: Step
+    version: int
+    sub: str | None = None
+    scope: tuple[str, ...] = ()
+
+    def transition(self, step: Step, **changes: Any) -> LoginFlow:
+        if step not in _TRANSITIONS[self.step]:
+            raise InvalidTransition(f"{self.step} -> {step}")
+        return replace(self, step=step, **changes)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "params": dict(self.params),
+            "step": self.step.value,
+            "sub": self.sub,
+            "scope": list(self.scope),
+        }
+
+
+class LoginFlows:
+    def __init__(self, store: LoginFlowStore) -> None:
+        self._store = store
+
+    async def start(self, params: Mapping[str, str], now: datetime) -> LoginFlow:
+        flow = LoginFlow(id=new_secret(), params=dict(params), step=Step.AUTHENTICATE, version=1)
+        await self._store.create_flow(flow.id, flow.state(), now, now + FLOW_LIFETIME)
+        return flow
+
+    async def load(self, flow_id: str, now: datetime) -> LoginFlow | None:
+        found = await self._store.load_flow(flow_id, now)
+        if found is None:
+            return None
+        state, version = found
+        return LoginFlow(
+            id=flow_id,
+            params=state["params"],
+            step=Step(state["step"]),
+            version=version,
+            sub=state["sub"],
+            scope=tuple(state["scope"]),
+        )
+
+    async def save(self, flow: LoginFlow) -> LoginFlow:
+        await self._store.save_flow(flow.id, flow.state(), flow.version)
+        return replace(flow, version=flow.version + 1)
+
+    async def finish(self, flow: LoginFlow) -> None:
+        await self._store.delete_flow(flow.id)

@@ -1,0 +1,69 @@
+"""RP-Initiated Logout 1.0: checking a logout request and where to send the person afterwards.
+
+A post_logout_redirect_uri is followed only when the client is identified (by client_id or by
+the audience of the id_token_hint) and the URI matches its registration exactly (§2, §3);
+otherwise the person stays on our "signed out" page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from ciam_oidc.crypto.keyring import KeyRing
+from ciam_oidc.protocol.clients import Client
+from ciam_oidc.protocol.errors import InvalidRequest
+from ciam_oidc.protocol.ports import ClientStore
+from ciam_oidc.protocol.tokens.id_token_hint import id_token_hint_claims
+
+
+@dataclass(frozen=True)
+class LogoutRequest:
+    client: Client | None
+    hinted_sub: str | None
+    post_logout_redirect_uri: str | None
+    state: str | None
+
+    @property
+    def return_url(self) -> str | None:
+        """The verified post-logout URI with `state` added (§3), if there is one."""
+        if self.post_logout_redirect_uri is None:
+            return None
+        if self.state is None:
+            return self.post_logout_redirect_uri
+        parts = urlsplit(self.post_logout_redirect_uri)
+        extra = urlencode({"state": self.state})
+        query = f"{parts.query}&{extra}" if parts.query else extra
+        return urlunsplit(parts._replace(query=query))
+
+
+async def check_logout_request(
+    params: Mapping[str, str], clients: ClientStore, keyring: KeyRing, issuer: str
+) -> LogoutRequest:
+    hint = params.get("id_token_hint")
+    claims = await id_token_hint_claims(hint, keyring, issuer) if hint else None
+    client_id = params.get("client_id") or None
+    if claims is not None:
+        audience = claims.get("aud")
+        audiences = [audience] if isinstance(audience, str) else list(audience or [])  # type: ignore[call-overload]
+        if client_id is not None and client_id not in audiences:
+            raise InvalidRequest("client_id is not the audience of the id_token_hint")
+        client_id = client_id or (audiences[0] if len(audiences) == 1 else None)
+    client = await clients.get_client(client_id) if client_id else None
+    if client_id and client is None:
+        raise InvalidRequest("the client is not known")
+    uri = params.get("post_logout_redirect_uri") or None
+    if uri is not None and (client is None or uri not in client.post_logout_redirect_uris):
+        raise InvalidRequest("post_logout_redirect_uri is not registered for the client")
+    return LogoutRequest(
+        client=client,
+        hinted_sub=str(claims["sub"]) if claims else None,
+        post_logout_redirect_uri=uri,
+        state=params.get("state"),
+    )
+
+
+def end_session_metadata(issuer: str, path: str) -> dict[str, Any]:
+    return {"end_session_endpoint": issuer + path}

@@ -1,0 +1,27 @@
+"""Reading an `id_token_hint` (OpenID Connect Core §3.1.2.1, RP-Initiated Logout §2).
+
+The hint must be an ID token this provider signed; it may have expired, since relying parties
+send the last one they hold.
+"""
+
+from __future__ import annotations
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from ciam_oidc.crypto.keyring import KeyRing
+from ciam_oidc.protocol.errors import InvalidRequest
+
+
+async def id_token_hint_claims(hint: str, keyring: KeyRing, issuer: str) -> dict[str, object]:
+    keys = KeySet.import_key_set(await keyring.jwks())  # type: ignore[arg-type]
+    try:
+        algorithms = sorted({str(key.alg) for key in keys if key.alg})
+        token = jwt.decode(hint, keys, algorithms=algorithms)
+    except (JoseError, ValueError):
+        raise InvalidRequest("id_token_hint is not an ID token from this provider") from None
+    claims: dict[str, object] = token.claims
+    if claims.get("iss") != issuer or not isinstance(claims.get("sub"), str):
+        raise InvalidRequest("id_token_hint is not an ID token from this provider")
+    return claims

@@ -1,0 +1,97 @@
+"""GET and POST /logout: the end_session_endpoint of RP-Initiated Logout 1.0.
+
+Signing out without asking is safe only when the request proves it comes from the relying
+party the person signed in to: an id_token_hint for the signed-in subject. Anything else gets a
+confirmation form with a CSRF token, so a third-party page cannot sign people out (§2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ciam_oidc.authn.sessions import Sessions
+from ciam_oidc.crypto.keyring import KeyRing
+from ciam_oidc.protocol.end_session import LogoutRequest, check_logout_request
+from ciam_oidc.protocol.errors import InvalidRequest
+from ciam_oidc.protocol.ports import ClientStore
+from ciam_oidc.web.authorize import request_parameters
+from ciam_oidc.web.csrf import FORM_FIELD, CsrfRejected
+from ciam_oidc.web.outcomes import OutcomePages
+from ciam_oidc.web.security_headers import policy_allowing_form_action
+from ciam_oidc.web.session_cookie import SessionCookie
+
+END_SESSION_PATH = "/logout"
+_FORWARDED = ("client_id", "post_logout_redirect_uri", "state", "id_token_hint")
+
+
+def end_session_router(
+    clients: ClientStore,
+    keyring: KeyRing,
+    sessions: Sessions,
+    issuer: str,
+    outcomes: OutcomePages,
+    cookie: SessionCookie,
+    clock: Callable[[], datetime],
+) -> APIRouter:
+    router = APIRouter(tags=["oidc"])
+    action = f"{outcomes.base_path}{END_SESSION_PATH}"
+
+    @router.api_route(action, methods=["GET", "POST"], summary="RP-initiated logout")
+    async def end_session(request: Request) -> Response:
+        try:
+            params = await request_parameters(request)
+            logout = await check_logout_request(params, clients, keyring, issuer)
+        except InvalidRequest as error:
+            return outcomes.pages.error_page(
+                "This sign-out link is not valid", error.description, 400
+            )
+        session = await sessions.find(cookie.read(request), clock())
+        confirmed = request.method == "POST" and params.get("confirm") == "yes"
+        if confirmed:
+            try:
+                outcomes.csrf.check(request, params.get(FORM_FIELD), "logout")
+            except CsrfRejected:
+                return outcomes.pages.error_page(
+                    "This page has expired", "Go back, reload the page and try again.", 403
+                )
+        proven = session is not None and logout.hinted_sub == session.authentication.sub
+        if session is not None and not (confirmed or proven):
+            return _confirmation(request, outcomes, logout, params, action)
+        await sessions.end(cookie.read(request), clock())
+        response = _signed_out(outcomes, logout)
+        cookie.clear(response)
+        return response
+
+    return router
+
+
+def _confirmation(
+    request: Request,
+    outcomes: OutcomePages,
+    logout: LogoutRequest,
+    params: dict[str, str],
+    action: str,
+) -> Response:
+    issued = outcomes.csrf.issue(request, "logout")
+    context = {
+        "action": action,
+        "client_name": logout.client.name if logout.client else None,
+        "parameters": {name: params[name] for name in _FORWARDED if params.get(name)},
+        "csrf_token": issued.token,
+    }
+    uri = logout.post_logout_redirect_uri
+    headers = {"Content-Security-Policy": policy_allowing_form_action(uri)} if uri else None
+    response = outcomes.pages.render("logout.html", context, headers=headers)
+    outcomes.csrf.set_cookie(response, issued)
+    return response
+
+
+def _signed_out(outcomes: OutcomePages, logout: LogoutRequest) -> Response:
+    if logout.return_url:
+        return RedirectResponse(logout.return_url, status_code=303)
+    return outcomes.pages.render("signed_out.html", {})

@@ -1,0 +1,104 @@
+"""Turning an interaction outcome into what the browser receives."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from urllib.parse import urlencode, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ciam_oidc.authn.interaction import (
+    Outcome,
+    Respond,
+    ShowConsent,
+    ShowError,
+    ShowLogin,
+)
+from ciam_oidc.protocol.authorization.response import AuthorizationResponse
+from ciam_oidc.web.csrf import CsrfProtection
+from ciam_oidc.web.pages import Pages
+from ciam_oidc.web.security_headers import policy_allowing_form_action
+
+SCOPE_WORDS = {
+    "openid": "Know who you are on this site (an identifier for your account)",
+    "profile": "See your name and basic profile",
+    "email": "See your email address",
+    "address": "See your postal address",
+    "phone": "See your phone number",
+    "offline_access": "Keep access while you are not using the application",
+}
+
+
+class OutcomePages:
+    def __init__(self, pages: Pages, csrf: CsrfProtection, base_path: str) -> None:
+        self.pages = pages
+        self.csrf = csrf
+        self.base_path = base_path
+
+    def render(self, request: Request, outcome: Outcome) -> Response:
+        """POSTs are answered with 303 so the browser follows with a GET (RFC 9110 §15.4.4)."""
+        status = 303 if request.method == "POST" else 302
+        if isinstance(outcome, ShowError):
+            return self.pages.error_page(outcome.title, outcome.message, outcome.status_code)
+        if isinstance(outcome, Respond):
+            if outcome.response.is_form_post:
+                return self._form_post(outcome.response)
+            return RedirectResponse(outcome.response.redirect_url, status_code=status)
+        page = "login" if isinstance(outcome, ShowLogin) else "consent"
+        if isinstance(outcome, ShowLogin) and outcome.error:
+            return self.login_page(request, outcome)
+        url = f"{self.base_path}/{page}?{urlencode({'flow': outcome.flow_id})}"
+        return RedirectResponse(url, status_code=status)
+
+    def login_page(self, request: Request, outcome: ShowLogin) -> Response:
+        context = {
+            "flow_id": outcome.flow_id,
+            "email": outcome.login_hint,
+            "error": outcome.error,
+            "action": f"{self.base_path}/login",
+        }
+        return self._form(request, "login", "login.html", context, outcome.return_to)
+
+    def consent_page(self, request: Request, outcome: ShowConsent) -> Response:
+        context = {
+            "flow_id": outcome.flow_id,
+            "client_name": outcome.client_name,
+            "scope_descriptions": [SCOPE_WORDS.get(scope, scope) for scope in outcome.scope],
+            "action": f"{self.base_path}/consent",
+        }
+        return self._form(request, "consent", "consent.html", context, outcome.return_to)
+
+    def _form(
+        self,
+        request: Request,
+        purpose: str,
+        template: str,
+        context: Mapping[str, object],
+        return_to: str,
+    ) -> Response:
+        issued = self.csrf.issue(request, purpose)
+        policy = {"Content-Security-Policy": policy_allowing_form_action(return_to)}
+        response = self.pages.render(
+            template, {**context, "csrf_token": issued.token}, headers=policy
+        )
+        self.csrf.set_cookie(response, issued)
+        return response
+
+    def _form_post(self, response: AuthorizationResponse) -> Response:
+        """OAuth 2.0 Form Post Response Mode §2; the page's CSP lets it post to that one origin."""
+        parts = urlsplit(response.target.redirect_uri)
+        nonce = secrets.token_urlsafe(16)
+        policy = (
+            f"default-src 'none'; style-src 'self'; script-src 'nonce-{nonce}'; "
+            f"form-action {parts.scheme}://{parts.netloc}; frame-ancestors 'none'; base-uri 'none'"
+        )
+        context = {
+            "action": response.target.redirect_uri,
+            "parameters": response.parameters,
+            "script_nonce": nonce,
+        }
+        return self.pages.render(
+            "form_post.html", context, headers={"Content-Security-Policy": policy}
+        )

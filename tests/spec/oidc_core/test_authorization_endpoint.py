@@ -1,0 +1,254 @@
+"""The authorization endpoint through a scripted browser (RFC 6749 §4.1, OIDC Core §3.1.2)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from ciam_oidc.app import Provider
+from ciam_oidc.settings import Settings
+from tests.spec.browser import (
+    PASSWORD,
+    REDIRECT_URI,
+    Browser,
+    RelyingParty,
+    add_customer,
+    authorization_params,
+    callback_params,
+    flow_id,
+    register_rp,
+)
+from tests.spec.http import http_client
+
+ISSUER = "https://id.example.com"
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"issuer": ISSUER}
+
+
+@pytest.fixture
+async def browser(app: FastAPI) -> AsyncIterator[Browser]:
+    async with http_client(app, ISSUER) as http:
+        yield Browser(http)
+
+
+@pytest.fixture
+def provider_of(app: FastAPI) -> Provider:
+    provider: Provider = app.state.provider
+    return provider
+
+
+@pytest.fixture
+async def rp(provider_of: Provider) -> RelyingParty:
+    await add_customer(provider_of)
+    return await register_rp(provider_of)
+
+
+def assert_error_redirect(response: httpx.Response, error: str, state: str = "s-123") -> None:
+    params = callback_params(response)
+    assert params["error"] == error, params
+    assert params["state"] == state
+    assert params["iss"] == ISSUER  # RFC 9207 §2
+
+
+async def test_sign_in_and_consent_end_with_a_code_state_and_iss(
+    browser: Browser, rp: RelyingParty
+) -> None:
+    signed_in = await browser.sign_in(await browser.authorize(authorization_params(rp)))
+    done = await browser.consent(signed_in)
+    assert done.status_code == 303
+    params = callback_params(done)
+    assert params["code"]
+    assert params["state"] == "s-123"
+    assert params["iss"] == ISSUER
+
+
+async def test_the_session_and_remembered_consent_skip_both_pages(
+    browser: Browser, rp: RelyingParty
+) -> None:
+    await browser.consent(await browser.sign_in(await browser.authorize(authorization_params(rp))))
+    again = await browser.authorize(authorization_params(rp, state="second"))
+    assert again.status_code == 302
+    assert callback_params(again)["code"]
+
+
+async def test_prompt_none_without_a_session_is_login_required(
+    browser: Browser, rp: RelyingParty
+) -> None:
+    response = await browser.authorize(authorization_params(rp, prompt="none"))
+    assert_error_redirect(response, "login_required")
+
+
+async def test_prompt_none_with_a_session_but_no_consent_is_consent_required(
+    browser: Browser, rp: RelyingParty
+) -> None:
+    await browser.sign_in(await browser.authorize(authorization_params(rp)))
+    response = await browser.authorize(authorization_params(rp, prompt="none"))
+    assert_error_redirect(response, "consent_required")
+
+
+async def test_prompt_none_with_a_session_and_consent_returns_a_code(
+    browser: Browser, rp: RelyingParty
+) -> None:
+    await browser.consent(await browser.sign_in(await browser.authorize(authorization_params(rp))))
+    response = await browser.authorize(authorization_params(rp, prompt="none"))
+    assert callback_params(response)["code"]
+
+
+@pytest.mark.parametrize("changes", [{"prompt": "login"}, {"max_age": "0"}])
+async def test_prompt_login_and_max_age_zero_ask_for_the_password_again(
+    browser: Browser, rp: RelyingParty, changes: dict[str, str]
+) -> None:
+    await browser.consent(await browser.sign_in(await browser.authorize(authorization_params(rp))))
+    response = await browser.authorize(authorization_params(rp, **changes))
+    assert response.status_code == 302
+    assert "/login?" in response.headers["location"]
+    signed_in = await browser.sign_in(response)
+    assert callback_params(signed_in)["code"]
+
+
+async def test_unknown_client_gets_a_page_and_no_redirect(
+    browser: Browser, rp: RelyingParty
+) -> None:
+    response = await browser.authorize(authorization_params(rp, client_id="nobody"))
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "text/html" in response.headers["content-type"]
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "https://attacker.example/cb",
+        REDIRECT_URI + "/",  # RFC 9700 §4.1.3: exact string match, no normalisation
+        REDIRECT_URI + "?x=1",
+        "",
+    ],
+)
+async def test_an_unregistered_redirect_uri_is_never_redirected_to(
+    browser: Browser, rp: RelyingParty, redirect_uri: str
+) -> None:
+    response = await browser.authorize(authorization_params(rp, redirect_uri=redirect_uri))
+    assert response.status_code == 400
+    assert "location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"response_type": "token"}, "unsupported_response_type"),
+        ({"code_challenge": ""}, "invalid_request"),
+        ({"code_challenge_method": "plain"}, "invalid_request"),
+        ({"scope": "openid admin"}, "invalid_scope"),
+        ({"prompt": "none login"}, "invalid_request"),
+        ({"max_age": "soon"}, "invalid_request"),
+        ({"claims": "{not json"}, "invalid_request"),
+        ({"request": "eyJ..."}, "request_not_supported"),
+    ],
+)
+async def test_bad_requests_go_back_to_the_client_with_the_exact_error(
+    browser: Browser, rp: RelyingParty, changes: dict[str, str], error: str
+) -> None:
+    assert_error_redirect(await browser.authorize(authorization_params(rp, **changes)), error)
+
+
+async def test_denied_consent_is_access_denied(browser: Browser, rp: RelyingParty) -> None:
+    signed_in = await browser.sign_in(await browser.authorize(authorization_params(rp)))
+    assert_error_redirect(await browser.consent(signed_in, decision="deny"), "access_denied")
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_answer(
+    browser: Browser, rp: RelyingParty
+) -> None:
+    start = await browser.authorize(authorization_params(rp))
+    page = await browser.open(start.headers["location"])
+    wrong = await browser.submit(page, "/login", email="alice@example.com", password="nope")
+    unknown = await browser.submit(page, "/login", email="bob@example.com", password="nope")
+    for response in (wrong, unknown):
+        assert response.status_code == 200
+        assert "The email address or password is incorrect." in response.text
+        assert (
+            "set-cookie" not in response.headers
+            or "ciam_session" not in response.headers["set-cookie"]
+        )
+
+
+async def test_a_form_without_its_csrf_token_is_refused(browser: Browser, rp: RelyingParty) -> None:
+    start = await browser.authorize(authorization_params(rp))
+    page = await browser.open(start.headers["location"])
+    response = await browser.http.post(
+        "/login",
+        data={"flow": flow_id(page.text), "email": "alice@example.com", "password": PASSWORD},
+    )
+    assert response.status_code == 403
+    assert "location" not in response.headers
+
+
+async def test_session_cookie_is_host_prefixed_secure_httponly_lax(
+    browser: Browser, rp: RelyingParty
+) -> None:
+    signed_in = await browser.sign_in(await browser.authorize(authorization_params(rp)))
+    cookie = next(c for c in signed_in.headers.get_list("set-cookie") if "ciam_session" in c)
+    assert cookie.startswith("__Host-ciam_session=")
+    attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"secure", "httponly", "samesite=lax", "path=/"} <= attributes
+    assert not any(part.startswith("domain") for part in attributes)
+
+
+async def test_form_post_response_mode_posts_the_response_to_the_client(
+    browser: Browser, rp: RelyingParty
+) -> None:
+    await browser.consent(await browser.sign_in(await browser.authorize(authorization_params(rp))))
+    response = await browser.authorize(authorization_params(rp, response_mode="form_post"))
+    assert response.status_code == 200
+    assert f'action="{REDIRECT_URI}"' in response.text
+    assert 'name="code"' in response.text
+    assert f'name="iss" value="{ISSUER}"' in response.text
+    assert "form-action https://rp.example" in response.headers["content-security-policy"]
+
+
+async def test_fragment_response_mode_puts_the_code_in_the_fragment(
+    browser: Browser, rp: RelyingParty
+) -> None:
+    await browser.consent(await browser.sign_in(await browser.authorize(authorization_params(rp))))
+    response = await browser.authorize(authorization_params(rp, response_mode="fragment"))
+    assert "#" in response.headers["location"]
+    assert callback_params(response)["code"]
+
+
+async def test_pages_cannot_be_framed(browser: Browser, rp: RelyingParty) -> None:
+    start = await browser.authorize(authorization_params(rp))
+    page = await browser.open(start.headers["location"])
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+
+
+async def test_discovery_advertises_the_authorization_endpoint(
+    browser: Browser, settings: Settings
+) -> None:
+    document = (await browser.http.get("/.well-known/openid-configuration")).json()
+    assert document["authorization_endpoint"] == ISSUER + "/authorize"
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["authorization_response_iss_parameter_supported"] is True
+
+
+async def test_sign_in_and_consent_forms_may_redirect_to_the_client_only(
+    browser: Browser, rp: RelyingParty
+) -> None:
+    """Browsers apply form-action to the redirect that answers a form (CSP Level 3)."""
+    start = await browser.authorize(authorization_params(rp))
+    login_page = await browser.open(start.headers["location"])
+    signed_in = await browser.submit(
+        login_page, "/login", email="alice@example.com", password=PASSWORD
+    )
+    consent_page = await browser.open(signed_in.headers["location"])
+    for page in (login_page, consent_page):
+        policy = page.headers["content-security-policy"]
+        assert "form-action 'self' https://rp.example;" in policy
