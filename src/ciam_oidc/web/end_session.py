@@ -12,7 +12,7 @@ from datetime import datetime
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.crypto.keyring import KeyRing
@@ -21,7 +21,7 @@ from ciam_oidc.protocol.errors import InvalidRequest
 from ciam_oidc.protocol.ports import ClientStore
 from ciam_oidc.web.authorize import request_parameters
 from ciam_oidc.web.csrf import FORM_FIELD, CsrfRejected
-from ciam_oidc.web.outcomes import OutcomePages
+from ciam_oidc.web.outcomes import OutcomePages, redirect
 from ciam_oidc.web.security_headers import policy_allowing_form_action
 from ciam_oidc.web.session_cookie import SessionCookie
 
@@ -93,5 +93,5 @@ def _confirmation(
 
 def _signed_out(outcomes: OutcomePages, logout: LogoutRequest) -> Response:
     if logout.return_url:
-        return RedirectResponse(logout.return_url, status_code=303)
+        return redirect(logout.return_url, 303)
     return outcomes.pages.render("signed_out.html", {})

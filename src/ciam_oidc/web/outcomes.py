@@ -45,12 +45,12 @@ class OutcomePages:
         if isinstance(outcome, Respond):
             if outcome.response.is_form_post:
                 return self._form_post(outcome.response)
-            return RedirectResponse(outcome.response.redirect_url, status_code=status)
+            return redirect(outcome.response.redirect_url, status)
         page = "login" if isinstance(outcome, ShowLogin) else "consent"
         if isinstance(outcome, ShowLogin) and outcome.error:
             return self.login_page(request, outcome)
         url = f"{self.base_path}/{page}?{urlencode({'flow': outcome.flow_id})}"
-        return RedirectResponse(url, status_code=status)
+        return redirect(url, status)
 
     def login_page(self, request: Request, outcome: ShowLogin) -> Response:
         context = {
@@ -102,3 +102,8 @@ class OutcomePages:
         return self.pages.render(
             "form_post.html", context, headers={"Content-Security-Policy": policy}
         )
+
+
+def redirect(url: str, status: int) -> Response:
+    """Redirects here carry codes, flow ids or state: no cache may keep them."""
+    return RedirectResponse(url, status_code=status, headers={"Cache-Control": "no-store"})

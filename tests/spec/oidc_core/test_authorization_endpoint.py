@@ -63,6 +63,7 @@ async def test_sign_in_and_consent_end_with_a_code_state_and_iss(
     signed_in = await browser.sign_in(await browser.authorize(authorization_params(rp)))
     done = await browser.consent(signed_in)
     assert done.status_code == 303
+    assert done.headers["cache-control"] == "no-store"
     params = callback_params(done)
     assert params["code"]
     assert params["state"] == "s-123"
