@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -46,3 +48,23 @@ def oauth_error(error: OAuthError) -> Response:
     if isinstance(error, InvalidClient):
         headers["WWW-Authenticate"] = 'Basic realm="token", charset="UTF-8"'
     return JSONResponse(error.as_dict(), status_code=error.status_code, headers=headers)
+
+
+ClientRequestHandler = Callable[[str | None, dict[str, str]], Awaitable[dict[str, Any] | None]]
+"""(Authorization header, form) -> JSON body, or None for an empty 200 (RFC 7009 §2.2)."""
+
+
+def client_form_router(path: str, summary: str, handle: ClientRequestHandler) -> APIRouter:
+    """A POST endpoint that authenticates a client and answers JSON or an exact OAuth error."""
+    router = APIRouter(tags=["oauth"])
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            form = await single_valued_form(request)
+            body = await handle(request.headers.get("authorization"), form)
+        except OAuthError as error:
+            return oauth_error(error)
+        return oauth_json(body) if body is not None else Response(headers=NO_STORE)
+
+    router.add_api_route(path, endpoint, methods=["POST"], summary=summary)
+    return router

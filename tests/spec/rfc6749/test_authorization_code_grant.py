@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import string
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +28,6 @@ from ciam_oidc.protocol.pkce import s256_challenge
 from ciam_oidc.protocol.users import User, UserRequest, new_user
 from ciam_oidc.settings import Settings
 from ciam_oidc.store.grants import SqlGrantStore
-from tests.spec.http import http_client
 from tests.spec.rfc6749.test_client_credentials import assert_error, basic
 
 REDIRECT_URI = "https://shop.example/cb"
@@ -41,12 +39,6 @@ SHOP = ClientRequest(
     grant_types=("authorization_code", "refresh_token"),
     scope="openid profile email offline_access",
 )
-
-
-@pytest.fixture
-async def http(app: FastAPI, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(app, settings.issuer) as client:
-        yield client
 
 
 async def registered(app: FastAPI, request: ClientRequest = SHOP) -> tuple[str, dict[str, str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,17 +14,10 @@ from joserfc.jwk import KeySet
 from ciam_oidc.app import Provider
 from ciam_oidc.protocol.clients import ClientRequest, register_client
 from ciam_oidc.settings import Settings
-from tests.spec.http import http_client
 
 MACHINE = ClientRequest(
     name="Billing job", grant_types=("client_credentials",), scope="invoices:read invoices:write"
 )
-
-
-@pytest.fixture
-async def http(app: FastAPI, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(app, settings.issuer) as client:
-        yield client
 
 
 async def registered(app: FastAPI, request: ClientRequest = MACHINE) -> tuple[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import string
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -18,7 +17,6 @@ from ciam_oidc.crypto.secrets import digest_secret
 from ciam_oidc.protocol.grants.refresh_token import issue_refresh_token
 from ciam_oidc.settings import Settings
 from ciam_oidc.store.grants import RefreshTokenRow
-from tests.spec.http import http_client
 from tests.spec.rfc6749.test_authorization_code_grant import (
     NONCE,
     SHOP,
@@ -40,12 +38,6 @@ def assert_opaque(token: str) -> None:
     """256 random bits, base64url: nothing in it but entropy (RFC 6749 §1.5, §10.10)."""
     assert len(token) >= 43, token
     assert set(token) <= BASE64URL, token  # no "." and so no record part
-
-
-@pytest.fixture
-async def http(app: FastAPI, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(app, settings.issuer) as client:
-        yield client
 
 
 async def first_tokens(

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from ciam_oidc.app import Provider
 from ciam_oidc.protocol.userinfo import metadata
-from ciam_oidc.settings import Settings
-from tests.spec.browser import add_customer
-from tests.spec.http import http_client
 from tests.spec.issued_tokens import (
     Party,
     authorization_code,
@@ -23,30 +19,7 @@ from tests.spec.issued_tokens import (
     revoke,
     user_tokens,
     userinfo,
-    web_client,
 )
-
-
-@pytest.fixture
-def provider(app: FastAPI) -> Provider:
-    provider: Provider = app.state.provider
-    return provider
-
-
-@pytest.fixture
-async def http(app: FastAPI, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(app, settings.issuer) as client:
-        yield client
-
-
-@pytest.fixture
-async def rp(provider: Provider) -> Party:
-    return await web_client(provider)
-
-
-@pytest.fixture
-async def sub(provider: Provider) -> str:
-    return await add_customer(provider)
 
 
 def assert_bearer_error(response: httpx.Response, status: int, error: str) -> None:

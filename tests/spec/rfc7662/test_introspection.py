@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from ciam_oidc.app import Provider
 from ciam_oidc.protocol.introspection import metadata
 from ciam_oidc.settings import Settings
-from tests.spec.browser import add_customer
-from tests.spec.http import http_client
 from tests.spec.issued_tokens import (
     Party,
     expired_access_token,
@@ -30,28 +26,6 @@ from tests.spec.issued_tokens import (
 )
 
 INACTIVE = {"active": False}
-
-
-@pytest.fixture
-def provider(app: FastAPI) -> Provider:
-    provider: Provider = app.state.provider
-    return provider
-
-
-@pytest.fixture
-async def http(app: FastAPI, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(app, settings.issuer) as client:
-        yield client
-
-
-@pytest.fixture
-async def rp(provider: Provider) -> Party:
-    return await web_client(provider)
-
-
-@pytest.fixture
-async def sub(provider: Provider) -> str:
-    return await add_customer(provider)
 
 
 async def introspection(
