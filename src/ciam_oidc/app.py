@@ -20,6 +20,9 @@ from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.crypto.encryption import SecretBox
 from ciam_oidc.crypto.keyring import KeyRing, RotationPolicy, utc_now
 from ciam_oidc.protocol.authorization.metadata import authorization_metadata
+from ciam_oidc.protocol.client_assertion import ClientAssertionVerifier
+from ciam_oidc.protocol.client_auth import ClientAuthenticator
+from ciam_oidc.protocol.client_cache import CachedClientStore
 from ciam_oidc.protocol.discovery import core_metadata
 from ciam_oidc.protocol.end_session import end_session_metadata
 from ciam_oidc.protocol.grants.authorization_code import AuthorizationCodeGrant
@@ -36,6 +39,7 @@ from ciam_oidc.protocol.tokens.id_token import IdTokenIssuer
 from ciam_oidc.protocol.userinfo import UserInfoEndpoint
 from ciam_oidc.protocol.userinfo import metadata as userinfo_metadata
 from ciam_oidc.settings import Settings, load_settings
+from ciam_oidc.store.client_assertions import SqlAssertionReplayStore
 from ciam_oidc.store.clients import SqlClientStore
 from ciam_oidc.store.consents import SqlConsentStore
 from ciam_oidc.store.database import Database, DatabaseUnavailable
@@ -80,13 +84,15 @@ class Provider:
     settings: Settings
     database: Database
     keyring: KeyRing
-    clients: SqlClientStore
+    clients: CachedClientStore
     users: SqlUserStore
     token_endpoint: TokenEndpoint
     interactions: Interactions
     userinfo: UserInfoEndpoint
     revocation: RevocationEndpoint
     introspection: IntrospectionEndpoint
+    client_secrets: SecretBox
+    """Seals and opens the secrets of client_secret_jwt clients."""
 
     async def schema_problem(self) -> str | None:
         """None when the database answers and carries the newest migration."""
@@ -125,7 +131,7 @@ def build_provider(settings: Settings) -> Provider:
     keyring = KeyRing(
         SqlKeyStore(database), SecretBox(settings.secret_bytes(), "signing-keys"), policy
     )
-    clients = SqlClientStore(database)
+    clients = CachedClientStore(SqlClientStore(database), settings.client_cache_seconds)
     users = SqlUserStore(database)
     grant_store = SqlGrantStore(database)
     interactions = Interactions(
@@ -148,8 +154,22 @@ def build_provider(settings: Settings) -> Provider:
     revoked = SqlRevokedTokenStore(database)
     refresh_lookup = SqlRefreshTokenLookup(database)
     verifier = AccessTokenVerifier(keyring, settings.issuer, grant_store, revoked, utc_now)
-    token_endpoint = TokenEndpoint(
+    client_secrets = SecretBox(settings.secret_bytes(), "client-secrets")
+    client_auth = ClientAuthenticator(
         clients,
+        ClientAssertionVerifier(
+            # RFC 7523 §3 item 3: the issuer, or the URL of the endpoint the assertion is for.
+            audiences=frozenset(
+                settings.issuer + path
+                for path in ("", TOKEN_PATH, REVOCATION_PATH, INTROSPECTION_PATH)
+            ),
+            replays=SqlAssertionReplayStore(database),
+            client_secrets=client_secrets,
+            clock=utc_now,
+        ),
+    )
+    token_endpoint = TokenEndpoint(
+        client_auth,
         [
             AuthorizationCodeGrant(
                 codes=grant_store,
@@ -183,11 +203,12 @@ def build_provider(settings: Settings) -> Provider:
         interactions=interactions,
         userinfo=UserInfoEndpoint(verifier, users),
         revocation=RevocationEndpoint(
-            clients, verifier, refresh_lookup, grant_store, revoked, utc_now
+            client_auth, verifier, refresh_lookup, grant_store, revoked, utc_now
         ),
         introspection=IntrospectionEndpoint(
-            clients, verifier, refresh_lookup, grant_store, utc_now
+            client_auth, verifier, refresh_lookup, grant_store, utc_now
         ),
+        client_secrets=client_secrets,
     )
 
 

@@ -102,6 +102,13 @@ class Settings(BaseSettings):
         description="How long a node trusts its in-memory signing keys before re-reading "
         "them: the bound on how stale one node's view of a rotation can be.",
     )
+    client_cache_seconds: int = Field(
+        30,
+        ge=0,
+        le=3_600,
+        description="How long a node reuses a client registration it read: the bound on how "
+        "long a changed or deleted client keeps working on other nodes.",
+    )
     jwks_max_age_seconds: int = Field(
         300, ge=0, le=86_400, description="Cache-Control max-age of the JWKS document."
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 from typing import Any
 
 from ciam_oidc.app import Provider
@@ -33,13 +35,13 @@ def describe_client(client: Client) -> dict[str, Any]:
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "first_party": client.first_party,
         "created_at": client.created_at,
-    }
+    } | ({"jwks": client.jwks} if client.jwks is not None else {})
 
 
 async def register_client(
     provider: Provider, request: ClientRequest, secret: str | None = None
 ) -> tuple[Client, str | None]:
-    client, secret = apply_registration_rules(request, utc_now(), secret)
+    client, secret = apply_registration_rules(request, utc_now(), secret, provider.client_secrets)
     await provider.clients.add_client(client)
     return client, secret
 
@@ -63,6 +65,9 @@ def add_parser(commands: Any) -> None:
         "--first-party", action="store_true", help="the operator's own app: no consent page"
     )
     create.add_argument("--id-token-alg", choices=ID_TOKEN_ALGS, default="RS256")
+    create.add_argument(
+        "--jwks-file", type=Path, help="private_key_jwt: a JSON file holding the public JWK Set"
+    )
     create.add_argument("--json", action="store_true")
     create.set_defaults(run=_create)
     listing = actions.add_parser("list", help="list clients")
@@ -89,12 +94,22 @@ async def _create(provider: Provider, args: argparse.Namespace) -> None:
         else args.auth_method or "client_secret_basic",
         id_token_signed_response_alg=args.id_token_alg,
         first_party=args.first_party,
+        jwks=_read_jwks(args.jwks_file) if args.jwks_file else None,
     )
     client, secret = await register_client(provider, request)
     shown = describe_client(client)
     if secret:
         shown["client_secret"] = secret
     emit(shown, args.json)
+
+
+def _read_jwks(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except OSError as error:
+        raise CommandError(f"cannot read --jwks-file {path}: {error.strerror}") from None
+    except ValueError:
+        raise CommandError(f"--jwks-file {path} is not JSON") from None
 
 
 async def _list(provider: Provider, args: argparse.Namespace) -> None:

@@ -7,14 +7,26 @@ cannot be created by one path that another would have refused.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
+from ciam_oidc.crypto.encryption import SecretBox
 from ciam_oidc.crypto.secrets import digest_secret, new_secret
+from ciam_oidc.protocol.client_jwks import check_client_jwks
 from ciam_oidc.protocol.errors import InvalidClientMetadata, InvalidRedirectUri
 
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+AUTH_METHODS = (
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
+    "private_key_jwt",
+    "none",
+)
+# RFC 7518 §3.2: an HMAC key at least as long as the hash, so HS512 needs 512 bits.
+_HMAC_SECRET_BYTES = 64
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 ID_TOKEN_ALGS = ("RS256", "ES256", "Ed25519")
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
@@ -38,6 +50,11 @@ class Client:
     id_token_signed_response_alg: str = "RS256"
     # A client run by the operator itself: its users are not asked for consent.
     first_party: bool = False
+    # client_secret_jwt: the secret itself, since an HMAC key cannot be checked against a
+    # digest; sealed under a key derived from the master secret, bound to the client_id.
+    sealed_secret: bytes | None = field(default=None, repr=False)
+    # private_key_jwt: the client's public keys, a JWK Set (RFC 7591 §2 `jwks`).
+    jwks: dict[str, Any] | None = field(default=None, hash=False)
 
     @property
     def is_public(self) -> bool:
@@ -58,23 +75,33 @@ class ClientRequest:
     client_id: str | None = field(default=None)
     id_token_signed_response_alg: str = "RS256"
     first_party: bool = False
+    jwks: Mapping[str, Any] | None = None
 
 
 def register_client(
-    request: ClientRequest, now: datetime, secret: str | None = None
+    request: ClientRequest,
+    now: datetime,
+    secret: str | None = None,
+    secret_box: SecretBox | None = None,
 ) -> tuple[Client, str | None]:
-    """Apply the registration rules; return the client and its secret (shown once) if any."""
+    """Apply the registration rules; return the client and its secret (shown once) if any.
+
+    `secret_box` seals the secret of a `client_secret_jwt` client; `app.py` builds it from
+    the master secret (`Provider.client_secrets`).
+    """
     name = request.name.strip()
     if not name or len(name) > 200:
         raise InvalidClientMetadata("client name must be 1 to 200 characters")
     method = _check_auth_method(request.token_endpoint_auth_method)
+    jwks = _check_jwks(request.jwks, method)
     grants = _check_grant_types(request.grant_types, public=method == "none")
     redirect_uris = _check_uris(request.redirect_uris, "redirect_uri")
     if "authorization_code" in grants and not redirect_uris:
         raise InvalidRedirectUri("the authorization_code grant needs at least one redirect_uri")
-    secret = None if method == "none" else (secret or new_secret())
+    client_id = request.client_id or new_secret(16)
+    secret = _new_secret_for(method, secret)
     client = Client(
-        client_id=request.client_id or new_secret(16),
+        client_id=client_id,
         name=name,
         redirect_uris=redirect_uris,
         post_logout_redirect_uris=_check_uris(
@@ -89,8 +116,39 @@ def register_client(
         created_at=now,
         id_token_signed_response_alg=_check_id_token_alg(request.id_token_signed_response_alg),
         first_party=request.first_party,
+        sealed_secret=_sealed_for(method, secret, client_id, secret_box),
+        jwks=jwks,
     )
     return client, secret
+
+
+def _new_secret_for(method: str, secret: str | None) -> str | None:
+    if method in ("none", "private_key_jwt"):  # nothing shared: no secret at all
+        return None
+    if secret:
+        return secret
+    return new_secret(_HMAC_SECRET_BYTES) if method == "client_secret_jwt" else new_secret()
+
+
+def _sealed_for(
+    method: str, secret: str | None, client_id: str, box: SecretBox | None
+) -> bytes | None:
+    if method != "client_secret_jwt" or secret is None:
+        return None
+    if box is None:
+        raise ValueError("a client_secret_jwt secret needs the box that seals client secrets")
+    return box.seal(secret.encode(), bound_to=client_id)
+
+
+def _check_jwks(jwks: Mapping[str, Any] | None, method: str) -> dict[str, Any] | None:
+    """OpenID Connect Core §9: private_key_jwt verifies with keys the client registered."""
+    if method == "private_key_jwt" and jwks is None:
+        raise InvalidClientMetadata("private_key_jwt needs the client's public keys (jwks)")
+    if jwks is None:
+        return None
+    if method != "private_key_jwt":
+        raise InvalidClientMetadata("jwks is only used with private_key_jwt")
+    return check_client_jwks(jwks)
 
 
 def _check_id_token_alg(alg: str) -> str:

@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from ciam_oidc.crypto.secrets import digest_secret
-from ciam_oidc.protocol.client_auth import authenticate_client, presented_credentials
+from ciam_oidc.protocol.client_auth import ClientAuthenticator
 from ciam_oidc.protocol.errors import InvalidClient, InvalidRequest, InvalidToken
-from ciam_oidc.protocol.ports import ClientStore, GrantStore, RefreshTokenLookup
+from ciam_oidc.protocol.ports import GrantStore, RefreshTokenLookup
 from ciam_oidc.protocol.revocation import REFRESH_TOKEN, search_order
-from ciam_oidc.protocol.token_endpoint import AUTH_METHODS_SUPPORTED
+from ciam_oidc.protocol.token_endpoint import AUTH_METHODS_SUPPORTED, AUTH_SIGNING_ALGS_SUPPORTED
 from ciam_oidc.protocol.tokens.access_token_verifier import AccessTokenVerifier
 
 INACTIVE: Mapping[str, Any] = {"active": False}
@@ -27,14 +27,14 @@ AUTH_METHODS = tuple(method for method in AUTH_METHODS_SUPPORTED if method != "n
 
 @dataclass(frozen=True)
 class IntrospectionEndpoint:
-    clients: ClientStore
+    client_auth: ClientAuthenticator
     access_tokens: AccessTokenVerifier
     refresh_tokens: RefreshTokenLookup
     grants: GrantStore
     clock: Callable[[], datetime]
 
     async def respond(self, authorization: str | None, form: Mapping[str, str]) -> dict[str, Any]:
-        client = await authenticate_client(presented_credentials(authorization, form), self.clients)
+        client = await self.client_auth.authenticate(authorization, form)
         if client.token_endpoint_auth_method not in AUTH_METHODS:
             raise InvalidClient("introspection is for clients that authenticate")
         token = form.get("token") or None  # RFC 6749 §3.2: empty means omitted
@@ -85,4 +85,7 @@ def metadata(issuer: str, path: str) -> dict[str, Any]:
     return {
         "introspection_endpoint": issuer + path,
         "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "introspection_endpoint_auth_signing_alg_values_supported": list(
+            AUTH_SIGNING_ALGS_SUPPORTED
+        ),
     }

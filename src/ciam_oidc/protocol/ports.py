@@ -142,3 +142,14 @@ class RefreshTokenLookup(Protocol):
     async def find_refresh_token(self, digest: str, now: datetime) -> RefreshTokenRecord | None:
         """The stored record if the token is neither rotated nor expired at `now`; the grant
         behind it is the caller's to check."""
+
+
+class AssertionReplayStore(Protocol):
+    """The `jti`s of client assertions already used (RFC 7523 §3 item 7), per client.
+
+    A row needs to outlive its assertion only: after `expires_at` the assertion fails on `exp`
+    anyway, and the row may be deleted.
+    """
+
+    async def spend_assertion_jti(self, client_id: str, jti: str, expires_at: datetime) -> bool:
+        """Record the jti, atomically across nodes; False if the client had used it before."""

@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from ciam_oidc.crypto.secrets import digest_secret
-from ciam_oidc.protocol.client_auth import authenticate_client, presented_credentials
+from ciam_oidc.protocol.client_auth import ClientAuthenticator
 from ciam_oidc.protocol.clients import Client
 from ciam_oidc.protocol.errors import InvalidRequest, InvalidToken
-from ciam_oidc.protocol.ports import ClientStore, GrantStore, RefreshTokenLookup, RevokedTokenStore
-from ciam_oidc.protocol.token_endpoint import AUTH_METHODS_SUPPORTED
+from ciam_oidc.protocol.ports import GrantStore, RefreshTokenLookup, RevokedTokenStore
+from ciam_oidc.protocol.token_endpoint import AUTH_METHODS_SUPPORTED, AUTH_SIGNING_ALGS_SUPPORTED
 from ciam_oidc.protocol.tokens.access_token_verifier import AccessTokenVerifier
 
 ACCESS_TOKEN = "access_token"
@@ -34,7 +34,7 @@ def search_order(hint: str | None) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class RevocationEndpoint:
-    clients: ClientStore
+    client_auth: ClientAuthenticator
     access_tokens: AccessTokenVerifier
     refresh_tokens: RefreshTokenLookup
     grants: GrantStore
@@ -44,7 +44,7 @@ class RevocationEndpoint:
     async def respond(self, authorization: str | None, form: Mapping[str, str]) -> None:
         # §2.1: the client authenticates as at the token endpoint; a public client identifies
         # itself by client_id (§5 expects public clients to revoke their tokens too).
-        client = await authenticate_client(presented_credentials(authorization, form), self.clients)
+        client = await self.client_auth.authenticate(authorization, form)
         token = form.get("token") or None  # RFC 6749 §3.2: empty means omitted
         if token is None:
             raise InvalidRequest("token is required")
@@ -86,4 +86,5 @@ def metadata(issuer: str, path: str) -> dict[str, Any]:
     return {
         "revocation_endpoint": issuer + path,
         "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS_SUPPORTED),
+        "revocation_endpoint_auth_signing_alg_values_supported": list(AUTH_SIGNING_ALGS_SUPPORTED),
     }

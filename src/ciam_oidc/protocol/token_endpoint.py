@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ciam_oidc.protocol.client_auth import authenticate_client, presented_credentials
+from ciam_oidc.protocol.client_assertion import ASSERTION_SIGNING_ALGS
+from ciam_oidc.protocol.client_auth import ClientAuthenticator
+from ciam_oidc.protocol.clients import AUTH_METHODS
 from ciam_oidc.protocol.errors import InvalidRequest, UnsupportedGrantType
 from ciam_oidc.protocol.grants import Grant
-from ciam_oidc.protocol.ports import ClientStore
 
-AUTH_METHODS_SUPPORTED = ("client_secret_basic", "client_secret_post", "none")
+AUTH_METHODS_SUPPORTED = AUTH_METHODS
+AUTH_SIGNING_ALGS_SUPPORTED = ASSERTION_SIGNING_ALGS
 
 
 class TokenEndpoint:
-    def __init__(self, clients: ClientStore, grants: Iterable[Grant]) -> None:
-        self._clients = clients
+    def __init__(self, client_auth: ClientAuthenticator, grants: Iterable[Grant]) -> None:
+        self._client_auth = client_auth
         self._grants = {grant.grant_type: grant for grant in grants}
 
     @property
@@ -29,9 +31,7 @@ class TokenEndpoint:
         grant = self._grants.get(grant_type)
         if grant is None:
             raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported")
-        client = await authenticate_client(
-            presented_credentials(authorization, form), self._clients
-        )
+        client = await self._client_auth.authenticate(authorization, form)
         return (await grant.exchange(client, form)).as_dict()
 
     def metadata(self, issuer: str, path: str) -> dict[str, Any]:
@@ -39,4 +39,6 @@ class TokenEndpoint:
             "token_endpoint": issuer + path,
             "grant_types_supported": self.grant_types,
             "token_endpoint_auth_methods_supported": list(AUTH_METHODS_SUPPORTED),
+            # Discovery §3: the algorithms of client_secret_jwt and private_key_jwt assertions.
+            "token_endpoint_auth_signing_alg_values_supported": list(AUTH_SIGNING_ALGS_SUPPORTED),
         }

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, String, Text, delete, false, select
+from sqlalchemy import JSON, Boolean, LargeBinary, String, Text, delete, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,6 +31,8 @@ class ClientRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(16), server_default="RS256")
     first_party: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    sealed_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class SqlClientStore:

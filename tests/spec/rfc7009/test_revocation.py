@@ -183,6 +183,17 @@ def test_metadata_names_the_endpoint_and_its_authentication_methods() -> None:
         "revocation_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",
+            "client_secret_jwt",
+            "private_key_jwt",
             "none",
+        ],
+        "revocation_endpoint_auth_signing_alg_values_supported": [
+            "RS256",
+            "PS256",
+            "ES256",
+            "Ed25519",
+            "HS256",
+            "HS384",
+            "HS512",
         ],
     }
