@@ -17,6 +17,7 @@ from ciam_oidc.store import (  # noqa: F401  (register the tables)
     client_assertions,
     clients,
     consents,
+    credential_failures,
     grants,
     keys,
     login_flows,

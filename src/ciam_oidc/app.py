@@ -17,6 +17,7 @@ from ciam_oidc.authn.authenticators.password import PasswordAuthenticator
 from ciam_oidc.authn.flows import LoginFlows
 from ciam_oidc.authn.interaction import Interactions
 from ciam_oidc.authn.sessions import Sessions
+from ciam_oidc.authn.throttle import LoginThrottle
 from ciam_oidc.crypto.encryption import SecretBox
 from ciam_oidc.crypto.keyring import KeyRing, RotationPolicy, utc_now
 from ciam_oidc.protocol.authorization.metadata import authorization_metadata
@@ -42,6 +43,7 @@ from ciam_oidc.settings import Settings, load_settings
 from ciam_oidc.store.client_assertions import SqlAssertionReplayStore
 from ciam_oidc.store.clients import SqlClientStore
 from ciam_oidc.store.consents import SqlConsentStore
+from ciam_oidc.store.credential_failures import SqlFailureCounter
 from ciam_oidc.store.database import Database, DatabaseUnavailable
 from ciam_oidc.store.grants import SqlGrantStore
 from ciam_oidc.store.keys import SqlKeyStore
@@ -134,6 +136,12 @@ def build_provider(settings: Settings) -> Provider:
     clients = CachedClientStore(SqlClientStore(database), settings.client_cache_seconds)
     users = SqlUserStore(database)
     grant_store = SqlGrantStore(database)
+    throttle = LoginThrottle(
+        SqlFailureCounter(database),
+        settings.login_max_failures,
+        timedelta(seconds=settings.login_failure_window),
+        utc_now,
+    )
     interactions = Interactions(
         clients=clients,
         consents=SqlConsentStore(database),
@@ -141,7 +149,7 @@ def build_provider(settings: Settings) -> Provider:
         grants=grant_store,
         flows=LoginFlows(SqlLoginFlowStore(database)),
         sessions=Sessions(SqlSessionStore(database), timedelta(seconds=settings.session_ttl)),
-        authenticators=[PasswordAuthenticator(users)],
+        authenticators=[PasswordAuthenticator(users, throttle)],
         keyring=keyring,
         issuer=settings.issuer,
         code_ttl=settings.authorization_code_ttl,

@@ -95,6 +95,16 @@ class Settings(BaseSettings):
     session_ttl: int = Field(
         1_209_600, ge=300, le=31_536_000, description="Browser sign-in (SSO session) lifetime."
     )
+    login_max_failures: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="Failed sign-ins allowed per account within CIAM_LOGIN_FAILURE_WINDOW "
+        "before further attempts are refused (NIST SP 800-63B allows at most 100).",
+    )
+    login_failure_window: int = Field(
+        900, ge=1, le=86_400, description="The window over which failed sign-ins are counted."
+    )
     key_cache_seconds: int = Field(
         30,
         ge=0,

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from ciam_oidc.app import Provider
 from ciam_oidc.settings import Settings
@@ -22,32 +18,13 @@ from tests.spec.browser import (
     flow_id,
     register_rp,
 )
-from tests.spec.http import http_client
-
-ISSUER = "https://id.example.com"
+from tests.spec.oidc_core.conftest import ISSUER
 
 
 @pytest.fixture
-def settings_overrides() -> dict[str, Any]:
-    return {"issuer": ISSUER}
-
-
-@pytest.fixture
-async def browser(app: FastAPI) -> AsyncIterator[Browser]:
-    async with http_client(app, ISSUER) as http:
-        yield Browser(http)
-
-
-@pytest.fixture
-def provider_of(app: FastAPI) -> Provider:
-    provider: Provider = app.state.provider
-    return provider
-
-
-@pytest.fixture
-async def rp(provider_of: Provider) -> RelyingParty:
-    await add_customer(provider_of)
-    return await register_rp(provider_of)
+async def rp(provider: Provider) -> RelyingParty:
+    await add_customer(provider)
+    return await register_rp(provider)
 
 
 def assert_error_redirect(response: httpx.Response, error: str, state: str = "s-123") -> None:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from fastapi import FastAPI
 
 from ciam_oidc.app import Provider
 from ciam_oidc.crypto.keyring import utc_now
@@ -21,37 +18,19 @@ from tests.spec.browser import (
     csrf_token,
     register_rp,
 )
-from tests.spec.http import http_client
+from tests.spec.oidc_core.conftest import ISSUER
 
-ISSUER = "https://id.example.com"
 BYE = "https://rp.example/bye"
 
 
 @pytest.fixture
-def settings_overrides() -> dict[str, Any]:
-    return {"issuer": ISSUER}
+async def rp(provider: Provider) -> RelyingParty:
+    return await register_rp(provider, post_logout_redirect_uris=(BYE,))
 
 
 @pytest.fixture
-def provider_of(app: FastAPI) -> Provider:
-    provider: Provider = app.state.provider
-    return provider
-
-
-@pytest.fixture
-async def browser(app: FastAPI) -> AsyncIterator[Browser]:
-    async with http_client(app, ISSUER) as http:
-        yield Browser(http)
-
-
-@pytest.fixture
-async def rp(provider_of: Provider) -> RelyingParty:
-    return await register_rp(provider_of, post_logout_redirect_uris=(BYE,))
-
-
-@pytest.fixture
-async def alice(provider_of: Provider) -> str:
-    return await add_customer(provider_of)
+async def alice(provider: Provider) -> str:
+    return await add_customer(provider)
 
 
 async def signed_in(browser: Browser, rp: RelyingParty) -> None:
@@ -81,10 +60,10 @@ async def still_signed_in(browser: Browser, rp: RelyingParty) -> bool:
 
 
 async def test_a_hint_for_the_signed_in_person_signs_out_and_returns_with_state(
-    browser: Browser, rp: RelyingParty, alice: str, provider_of: Provider
+    browser: Browser, rp: RelyingParty, alice: str, provider: Provider
 ) -> None:
     await signed_in(browser, rp)
-    hint = await id_token_for(provider_of, rp.client_id, alice)
+    hint = await id_token_for(provider, rp.client_id, alice)
     params = {"id_token_hint": hint, "post_logout_redirect_uri": BYE, "state": "bye-1"}
     response = await browser.http.get("/logout", params=params)
     assert response.status_code == 303
@@ -139,10 +118,10 @@ async def test_unverifiable_requests_get_a_page_and_no_redirect(
 
 
 async def test_a_hint_for_another_client_than_client_id_is_refused(
-    browser: Browser, rp: RelyingParty, alice: str, provider_of: Provider
+    browser: Browser, rp: RelyingParty, alice: str, provider: Provider
 ) -> None:
-    other = await register_rp(provider_of, name="Other")
-    hint = await id_token_for(provider_of, other.client_id, alice)
+    other = await register_rp(provider, name="Other")
+    hint = await id_token_for(provider, other.client_id, alice)
     params = {"client_id": rp.client_id, "id_token_hint": hint}
     assert (await browser.http.get("/logout", params=params)).status_code == 400
 

@@ -1,7 +1,8 @@
 """Email and password: the first factor most customers know.
 
 Unknown accounts, disabled accounts and wrong passwords get the same answer after the same
-amount of work, so the form cannot be used to find out who has an account.
+amount of work, so the form cannot be used to find out who has an account; and failures are
+counted per typed address, so nobody can guess one account's password at scale.
 """
 
 from __future__ import annotations
@@ -10,36 +11,49 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ciam_oidc.authn.authenticators import Failed, NotResponsible, Result, Verified
+from ciam_oidc.authn.throttle import LoginThrottle
 from ciam_oidc.crypto.passwords import hash_password, verify_password
 from ciam_oidc.protocol.ports import UserStore
-from ciam_oidc.protocol.users import InvalidUser, normalize_email
+from ciam_oidc.protocol.users import InvalidUser, User, normalize_email
 
 _WRONG = Failed("The email address or password is incorrect.")
+_THROTTLED = Failed("Too many failed attempts for this account. Wait a few minutes and try again.")
 
 
 @dataclass
 class PasswordAuthenticator:
     users: UserStore
+    throttle: LoginThrottle
     _decoy_hash: str | None = None
     id: str = "password"
 
     async def verify(self, form: Mapping[str, str]) -> Result:
         if "password" not in form:
             return NotResponsible()
-        password = form["password"]
+        identifier = form.get("email", "").strip().lower()
+        if not await self.throttle.allows(identifier):
+            return _THROTTLED
+        user = await self._verified_user(identifier, form["password"])
+        if user is None:
+            await self.throttle.failed(identifier)
+            return _WRONG
+        await self.throttle.succeeded(identifier)
+        return Verified(sub=user.sub, amr=("pwd",))
+
+    async def _verified_user(self, identifier: str, password: str) -> User | None:
         try:
-            user = await self.users.find_user_by_email(normalize_email(form.get("email", "")))
+            user = await self.users.find_user_by_email(normalize_email(identifier))
         except InvalidUser:
             user = None
         if user is None or user.password_hash is None or user.disabled:
             await verify_password(password, await self._decoy())
-            return _WRONG
+            return None
         matches, upgraded = await verify_password(password, user.password_hash)
         if not matches:
-            return _WRONG
+            return None
         if upgraded:
             await self.users.set_password_hash(user.sub, upgraded)
-        return Verified(sub=user.sub, amr=("pwd",))
+        return user
 
     async def _decoy(self) -> str:
         """A real argon2id hash to verify against, so a miss costs what a hit costs."""
