@@ -18,6 +18,7 @@ from ciam_oidc.authn.flows import LoginFlows
 from ciam_oidc.authn.interaction import Interactions
 from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.authn.throttle import LoginThrottle
+from ciam_oidc.crypto.derived_keys import derive_key
 from ciam_oidc.crypto.encryption import SecretBox
 from ciam_oidc.crypto.keyring import KeyRing, RotationPolicy, utc_now
 from ciam_oidc.protocol.authorization.metadata import authorization_metadata
@@ -138,6 +139,7 @@ def build_provider(settings: Settings) -> Provider:
     grant_store = SqlGrantStore(database)
     throttle = LoginThrottle(
         SqlFailureCounter(database),
+        derive_key(settings.secret_bytes(), "login-throttle"),
         settings.login_max_failures,
         timedelta(seconds=settings.login_failure_window),
         utc_now,

@@ -1,14 +1,14 @@
-"""Failed sign-in counters: the `credential_failures` table behind the login throttle.
+"""Sign-in attempt counters: the `credential_failures` table behind the login throttle.
 
-A fixed window per key, counted with one upsert, so nodes share the count and two failures at
-once cannot both read the old value and lose one.
+A fixed window per key, counted with one upsert that returns the new count, so nodes share the
+count and concurrent attempts cannot all read the old value and slip past the limit.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, case, delete, select
+from sqlalchemy import Integer, String, case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,7 +29,8 @@ class SqlFailureCounter:
         self._sessions = database.sessions
         self._insert = sqlite.insert if database.is_sqlite else postgresql.insert
 
-    async def count_failure(self, key: str, now: datetime, window: timedelta) -> None:
+    async def count_attempt(self, key: str, now: datetime, window: timedelta) -> int:
+        """Count one attempt and return the window's count, in one atomic statement."""
         statement = self._insert(CredentialFailureRow).values(
             key=key, window_started_at=now, failures=1
         )
@@ -44,17 +45,8 @@ class SqlFailureCounter:
             },
         )
         async with self._sessions.begin() as session:
-            await session.execute(statement)
-
-    async def failures(self, key: str, now: datetime, window: timedelta) -> int:
-        async with self._sessions() as session:
-            count = await session.scalar(
-                select(CredentialFailureRow.failures).where(
-                    CredentialFailureRow.key == key,
-                    CredentialFailureRow.window_started_at > now - window,
-                )
-            )
-            return count or 0
+            count = await session.scalar(statement.returning(CredentialFailureRow.failures))
+            return int(count or 0)
 
     async def clear_failures(self, key: str) -> None:
         async with self._sessions.begin() as session:

@@ -62,3 +62,20 @@ async def test_a_successful_sign_in_resets_the_count(browser: Browser, rp: Relyi
     assert (await attempt(browser, rp, "Alice@Example.com", PASSWORD)).status_code == 303
     for _ in range(2):
         assert WRONG in (await attempt(browser, rp, "alice@example.com", "guess")).text
+
+
+async def test_parallel_guesses_cannot_slip_past_the_limit(
+    browser: Browser, rp: RelyingParty
+) -> None:
+    pages = []
+    for _ in range(8):
+        start = await browser.authorize(authorization_params(rp, prompt="login"))
+        pages.append(await browser.open(start.headers["location"]))
+    answers = await asyncio.gather(
+        *(
+            browser.submit(page, "/login", email="alice@example.com", password="guess")
+            for page in pages
+        )
+    )
+    assert sum(WRONG in answer.text for answer in answers) == 3
+    assert sum(THROTTLED in answer.text for answer in answers) == 5

@@ -30,21 +30,21 @@ class PasswordAuthenticator:
     async def verify(self, form: Mapping[str, str]) -> Result:
         if "password" not in form:
             return NotResponsible()
-        identifier = form.get("email", "").strip().lower()
-        if not await self.throttle.allows(identifier):
+        try:
+            identifier: str | None = normalize_email(form.get("email", ""))
+        except InvalidUser:
+            identifier = None  # still counted and verified against the decoy, like a miss
+        throttle_key = identifier or form.get("email", "").strip().lower()
+        if not await self.throttle.admit(throttle_key):
             return _THROTTLED
         user = await self._verified_user(identifier, form["password"])
         if user is None:
-            await self.throttle.failed(identifier)
             return _WRONG
-        await self.throttle.succeeded(identifier)
+        await self.throttle.succeeded(throttle_key)
         return Verified(sub=user.sub, amr=("pwd",))
 
-    async def _verified_user(self, identifier: str, password: str) -> User | None:
-        try:
-            user = await self.users.find_user_by_email(normalize_email(identifier))
-        except InvalidUser:
-            user = None
+    async def _verified_user(self, identifier: str | None, password: str) -> User | None:
+        user = await self.users.find_user_by_email(identifier) if identifier else None
         if user is None or user.password_hash is None or user.disabled:
             await verify_password(password, await self._decoy())
             return None
