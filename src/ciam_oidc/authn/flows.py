@@ -26,6 +26,10 @@ class Step(StrEnum):
 _TRANSITIONS = {Step.AUTHENTICATE: {Step.CONSENT}, Step.CONSENT: set[Step]()}
 
 
+class StaleFlow(Exception):
+    """Another request moved or finished the flow first (a double submit, two tabs)."""
+
+
 class InvalidTransition(Exception):
     """The flow cannot go there from where it is (a replayed or out-of-order form)."""
 
@@ -39,7 +43,8 @@ class LoginFlowStore(Protocol):
 
     async def save_flow(self, flow_id: str, state: dict[str, Any], version: int) -> None: ...
 
-    async def delete_flow(self, flow_id: str) -> None: ...
+    async def delete_flow(self, flow_id: str, version: int) -> None:
+        """Raises StaleFlow unless the flow is still at `version`."""
 
 
 @dataclass(frozen=True)
@@ -94,4 +99,4 @@ class LoginFlows:
         return replace(flow, version=flow.version + 1)
 
     async def finish(self, flow: LoginFlow) -> None:
-        await self._store.delete_flow(flow.id)
+        await self._store.delete_flow(flow.id, flow.version)

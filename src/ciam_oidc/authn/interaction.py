@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ciam_oidc.authn.authenticators import Authenticator, Failed, Verified
-from ciam_oidc.authn.flows import InvalidTransition, LoginFlow, LoginFlows, Step
+from ciam_oidc.authn.flows import InvalidTransition, LoginFlow, LoginFlows, StaleFlow, Step
 from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.crypto.keyring import KeyRing
 from ciam_oidc.protocol.authorization.decision import Consent, Issue, Login, decide
@@ -153,7 +153,10 @@ class Interactions:
         request = await self._check(flow.params)
         if not isinstance(request, AuthorizationRequest):
             return request
-        await self.flows.finish(flow)
+        try:
+            await self.flows.finish(flow)  # only one of two racing submissions gets past here
+        except StaleFlow:
+            return EXPIRED
         if not allow:
             return Respond(respond_with_error(request.target, AccessDenied("consent was denied")))
         await self.consents.add_consent(
@@ -208,13 +211,16 @@ class Interactions:
                         Step.CONSENT, sub=session.authentication.sub, scope=decision.scope
                     )
                 )
-            except InvalidTransition:
+            except (InvalidTransition, StaleFlow):
                 return EXPIRED
             return ShowConsent(
                 flow.id, request.target.redirect_uri, request.client.name, decision.scope
             )
         if flow is not None:
-            await self.flows.finish(flow)
+            try:
+                await self.flows.finish(flow)
+            except StaleFlow:
+                return EXPIRED
         return await self._issue(request, decision)
 
     async def _issue(self, request: AuthorizationRequest, issue: Issue) -> Outcome:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, String, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ciam_oidc.authn.flows import StaleFlow
 from ciam_oidc.store.base import Base, UTCDateTime
 from ciam_oidc.store.database import Database
 
@@ -24,10 +25,6 @@ class LoginFlowRow(Base):
     version: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-
-
-class StaleFlow(Exception):
-    """Another request changed the flow first (a double submit, two tabs)."""
 
 
 class SqlLoginFlowStore:
@@ -64,6 +61,13 @@ class SqlLoginFlowStore:
             if not getattr(result, "rowcount", 0):
                 raise StaleFlow(flow_id)
 
-    async def delete_flow(self, flow_id: str) -> None:
+    async def delete_flow(self, flow_id: str, version: int) -> None:
+        """Claims the flow's end: of two requests finishing one flow, one wins, one is stale."""
         async with self._sessions.begin() as db:
-            await db.execute(delete(LoginFlowRow).where(LoginFlowRow.id == flow_id))
+            result = await db.execute(
+                delete(LoginFlowRow).where(
+                    LoginFlowRow.id == flow_id, LoginFlowRow.version == version
+                )
+            )
+            if not getattr(result, "rowcount", 0):
+                raise StaleFlow(flow_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -230,3 +232,47 @@ async def test_sign_in_and_consent_forms_may_redirect_to_the_client_only(
     for page in (login_page, consent_page):
         policy = page.headers["content-security-policy"]
         assert "form-action 'self' https://rp.example;" in policy
+
+
+async def test_a_double_submitted_sign_in_issues_one_code_and_no_error(
+    browser: Browser, provider: Provider
+) -> None:
+    """Two tabs or a double click: one submission wins, the other sees an expired page."""
+    await add_customer(provider)
+    first_party = await register_rp(provider, first_party=True)
+    start = await browser.authorize(authorization_params(first_party))
+    page = await browser.open(start.headers["location"])
+    answers = await asyncio.gather(
+        *(
+            browser.submit(page, "/login", email="alice@example.com", password=PASSWORD)
+            for _ in range(4)
+        )
+    )
+    codes = [a for a in answers if a.status_code == 303 and "code=" in a.headers["location"]]
+    assert len(codes) == 1
+    assert all(a.status_code in {303, 400} for a in answers), [a.status_code for a in answers]
+
+
+@pytest.mark.parametrize("max_age", ["²", "9" * 5000, str(10**20)])
+async def test_a_max_age_that_is_not_a_sane_integer_is_invalid_request(
+    browser: Browser, rp: RelyingParty, max_age: str
+) -> None:
+    await browser.consent(await browser.sign_in(await browser.authorize(authorization_params(rp))))
+    assert_error_redirect(
+        await browser.authorize(authorization_params(rp, max_age=max_age)), "invalid_request"
+    )
+
+
+async def test_deeply_nested_claims_are_invalid_request(browser: Browser, rp: RelyingParty) -> None:
+    response = await browser.authorize(authorization_params(rp, claims="[" * 20_000))
+    assert_error_redirect(response, "invalid_request")
+
+
+async def test_a_repeated_parameter_gets_a_page_and_no_redirect(
+    browser: Browser, rp: RelyingParty
+) -> None:
+    """RFC 6749 §3.1: parameters MUST NOT be included more than once."""
+    query = "&".join(f"{k}={v}" for k, v in authorization_params(rp).items())
+    response = await browser.http.get(f"/authorize?{query}&state=again")
+    assert response.status_code == 400
+    assert "location" not in response.headers

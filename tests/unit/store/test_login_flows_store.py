@@ -140,17 +140,27 @@ async def test_concurrent_saves_on_two_nodes_let_exactly_one_win(
 async def test_deleted_flow_is_gone_and_cannot_be_saved(store: SqlLoginFlowStore) -> None:
     _, version = await loaded(store)
 
-    await store.delete_flow(FLOW_ID)
+    await store.delete_flow(FLOW_ID, version)
 
     assert await store.load_flow(FLOW_ID, NOW) is None
     with pytest.raises(StaleFlow):
         await store.save_flow(FLOW_ID, a_state("password"), version)
-    await store.delete_flow(FLOW_ID)  # deleting again is harmless
+    with pytest.raises(StaleFlow):  # a second finish of the same flow loses
+        await store.delete_flow(FLOW_ID, version)
+
+
+async def test_a_flow_changed_since_it_was_read_cannot_be_finished(
+    store: SqlLoginFlowStore,
+) -> None:
+    _, version = await loaded(store)
+    await store.save_flow(FLOW_ID, a_state("consent"), version)
+    with pytest.raises(StaleFlow):
+        await store.delete_flow(FLOW_ID, version)
 
 
 async def test_deleting_one_flow_leaves_the_others(store: SqlLoginFlowStore) -> None:
     await store.create_flow("flow-2", a_state("password"), NOW, EXPIRES_AT)
 
-    await store.delete_flow(FLOW_ID)
+    await store.delete_flow(FLOW_ID, (await loaded(store))[1])
 
     assert (await loaded(store, "flow-2"))[0] == a_state("password")

@@ -28,6 +28,7 @@ from ciam_oidc.protocol.ports import ClientStore
 from ciam_oidc.protocol.scopes import parse_scope
 
 PROMPTS = ("none", "login", "consent", "select_account")
+_MAX_AGE_DIGITS = 10  # over 300 years
 SCOPES_SUPPORTED = ("openid", "profile", "email", "address", "phone", "offline_access")
 
 
@@ -161,8 +162,9 @@ def check_max_age(params: Mapping[str, str]) -> int | None:
     value = params.get("max_age")
     if value is None or value == "":
         return None
-    if not value.isdigit():
-        raise InvalidRequest("max_age must be a non-negative integer")
+    # ASCII digits only (str.isdigit accepts "²"), and few enough to make a sane duration.
+    if not (value.isascii() and value.isdigit()) or len(value) > _MAX_AGE_DIGITS:
+        raise InvalidRequest("max_age must be a non-negative integer of seconds")
     return int(value)
 
 
@@ -186,7 +188,7 @@ def check_claims(params: Mapping[str, str]) -> dict[str, Any] | None:
         return None
     try:
         claims = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidRequest("claims is not valid JSON") from None
     if not isinstance(claims, dict) or not all(
         isinstance(claims.get(member, {}), dict) for member in ("userinfo", "id_token")
