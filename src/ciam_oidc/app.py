@@ -45,7 +45,7 @@ from ciam_oidc.store.client_assertions import SqlAssertionReplayStore
 from ciam_oidc.store.clients import SqlClientStore
 from ciam_oidc.store.consents import SqlConsentStore
 from ciam_oidc.store.credential_failures import SqlFailureCounter
-from ciam_oidc.store.database import Database, DatabaseUnavailable
+from ciam_oidc.store.database import Database
 from ciam_oidc.store.grants import SqlGrantStore
 from ciam_oidc.store.keys import SqlKeyStore
 from ciam_oidc.store.login_flows import SqlLoginFlowStore
@@ -101,10 +101,10 @@ class Provider:
         """None when the database answers and carries the newest migration."""
         try:
             revision = await current_revision(self.database)
-        except DatabaseUnavailable as error:
-            return str(error)
-        except Exception as error:  # any driver failure means "not ready", with its reason
-            return f"cannot reach {self.database.display_url}: {type(error).__name__}"
+        except Exception as error:  # any driver failure means "not ready"
+            # The details (host, user, driver text) go to the log, not to whoever asks.
+            log.warning("not ready: cannot reach %s: %s", self.database.display_url, error)
+            return "database unreachable"
         head = head_revision()
         if revision != head:
             return f"database schema is at {revision or 'nothing'}, code expects {head}"

@@ -96,6 +96,8 @@ async def _create(provider: Provider, args: argparse.Namespace) -> None:
         first_party=args.first_party,
         jwks=_read_jwks(args.jwks_file) if args.jwks_file else None,
     )
+    if args.id_token_alg not in provider.settings.signing_algs:
+        raise CommandError(f"--id-token-alg {args.id_token_alg} is not in CIAM_SIGNING_ALGS")
     client, secret = await register_client(provider, request)
     shown = describe_client(client)
     if secret:

@@ -27,5 +27,10 @@ async def hash_password(password: str) -> str:
 
 async def verify_password(password: str, stored_hash: str) -> tuple[bool, str | None]:
     """Return (matches, replacement hash when the stored one uses an outdated scheme)."""
-    valid, new_hash = await asyncio.to_thread(_CONTEXT.verify_and_update, password, stored_hash)
+    try:
+        valid, new_hash = await asyncio.to_thread(_CONTEXT.verify_and_update, password, stored_hash)
+    except ValueError:
+        # bcrypt refuses passwords over 72 bytes and passlib refuses unknown hash formats:
+        # either way the password is not verified, and the caller answers as for any miss.
+        return False, None
     return bool(valid), new_hash

@@ -24,6 +24,9 @@ async def single_valued_form(request: Request) -> dict[str, str]:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/x-www-form-urlencoded":
         raise InvalidRequest("the body must be application/x-www-form-urlencoded")
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > _MAX_FORM_BYTES:  # refuse before reading it
+        raise InvalidRequest("the request body is too large")
     body = await request.body()
     if len(body) > _MAX_FORM_BYTES:
         raise InvalidRequest("the request body is too large")

@@ -276,3 +276,27 @@ async def test_a_repeated_parameter_gets_a_page_and_no_redirect(
     response = await browser.http.get(f"/authorize?{query}&state=again")
     assert response.status_code == 400
     assert "location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("registered", "used", "accepted"),
+    [
+        ("http://127.0.0.1/cb", "http://127.0.0.1:53124/cb", True),  # RFC 8252 §7.3
+        ("http://[::1]:8080/cb", "http://[::1]:61000/cb", True),
+        ("http://127.0.0.1/cb", "http://127.0.0.1:53124/other", False),
+        ("http://localhost/cb", "http://localhost:53124/cb", False),  # §8.3: names are not IPs
+    ],
+)
+async def test_native_apps_may_pick_any_loopback_port(
+    browser: Browser, provider: Provider, registered: str, used: str, accepted: bool
+) -> None:
+    native = await register_rp(
+        provider, redirect_uris=(registered,), token_endpoint_auth_method="none"
+    )
+    response = await browser.authorize(authorization_params(native, redirect_uri=used))
+    if accepted:
+        assert response.status_code == 302
+        assert "/login?" in response.headers["location"]
+    else:
+        assert response.status_code == 400
+        assert "location" not in response.headers

@@ -9,6 +9,7 @@ import pytest
 from ciam_oidc.app import Provider
 from ciam_oidc.crypto.keyring import utc_now
 from ciam_oidc.protocol.authorizations import Authentication
+from ciam_oidc.protocol.tokens.access_token import AccessTokenIssuer
 from ciam_oidc.protocol.tokens.id_token import IdTokenIssuer
 from tests.spec.browser import (
     Browser,
@@ -138,3 +139,13 @@ async def test_without_a_session_the_person_is_simply_signed_out(
 async def test_discovery_advertises_the_end_session_endpoint(browser: Browser) -> None:
     document = (await browser.http.get("/.well-known/openid-configuration")).json()
     assert document["end_session_endpoint"] == ISSUER + "/logout"
+
+
+async def test_an_access_token_is_not_accepted_as_an_id_token_hint(
+    browser: Browser, rp: RelyingParty, alice: str, provider: Provider
+) -> None:
+    """RFC 9068 §4: a JWT access token (typ at+jwt) must not pass for an ID token."""
+    issuer = AccessTokenIssuer(provider.keyring, ISSUER, "RS256", 600)
+    issued = await issuer.issue(sub=alice, client_id=rp.client_id, scope=("openid",), now=utc_now())
+    params = {"client_id": rp.client_id, "id_token_hint": issued.token}
+    assert (await browser.http.get("/logout", params=params)).status_code == 400

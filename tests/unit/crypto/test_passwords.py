@@ -25,3 +25,10 @@ async def test_imported_legacy_hashes_verify_and_come_back_as_argon2id() -> None
         assert matches
         assert upgraded is not None
         assert upgraded.startswith("$argon2id$")
+
+
+async def test_a_password_a_legacy_hash_cannot_check_is_a_mismatch_not_an_error() -> None:
+    """bcrypt refuses over 72 bytes; an unreadable stored hash is refused the same way."""
+    long_password = "x" * 100
+    assert await verify_password(long_password, bcrypt.hash("short")) == (False, None)
+    assert await verify_password("imported", "not-a-hash") == (False, None)

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ciam_oidc.protocol.authorization.response import RESPONSE_MODES, ResponseTarget
 from ciam_oidc.protocol.clients import Client
@@ -28,6 +29,7 @@ from ciam_oidc.protocol.ports import ClientStore
 from ciam_oidc.protocol.scopes import parse_scope
 
 PROMPTS = ("none", "login", "consent", "select_account")
+_LOOPBACK_IPS = {"127.0.0.1", "::1"}
 _MAX_AGE_DIGITS = 10  # over 300 years
 SCOPES_SUPPORTED = ("openid", "profile", "email", "address", "phone", "offline_access")
 
@@ -107,7 +109,7 @@ def check_redirect_uri(params: Mapping[str, str], client: Client, issuer: str) -
     redirect_uri = params.get("redirect_uri")
     if not redirect_uri:
         raise UnverifiedRedirect(InvalidRequest("redirect_uri is missing"))
-    if redirect_uri not in client.redirect_uris:
+    if not _is_registered(redirect_uri, client.redirect_uris):
         raise UnverifiedRedirect(InvalidRequest("redirect_uri is not registered for the client"))
     mode = params.get("response_mode") or "query"
     target = ResponseTarget(redirect_uri, mode, params.get("state"), issuer)
@@ -116,6 +118,26 @@ def check_redirect_uri(params: Mapping[str, str], client: Client, issuer: str) -
         target = ResponseTarget(redirect_uri, "query", params.get("state"), issuer)
         raise RedirectableError(InvalidRequest(f"unsupported response_mode {mode!r}"), target)
     return target
+
+
+def _is_registered(redirect_uri: str, registered: tuple[str, ...]) -> bool:
+    """Exact match, except that a loopback IP redirect may use any port (RFC 8252 §7.3)."""
+    if redirect_uri in registered:
+        return True
+    portless = _loopback_without_port(redirect_uri)
+    return portless is not None and portless in map(_loopback_without_port, registered)
+
+
+def _loopback_without_port(uri: str) -> str | None:
+    parts = urlsplit(uri)
+    if parts.scheme != "http" or parts.hostname not in _LOOPBACK_IPS:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    try:
+        parts.port  # noqa: B018 (a malformed port raises here)
+    except ValueError:
+        return None
+    return urlunsplit(parts._replace(netloc=host))
 
 
 def check_request_objects(params: Mapping[str, str]) -> None:

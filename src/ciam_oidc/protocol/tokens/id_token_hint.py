@@ -21,6 +21,9 @@ async def id_token_hint_claims(hint: str, keyring: KeyRing, issuer: str) -> dict
         token = jwt.decode(hint, keys, algorithms=algorithms)
     except (JoseError, ValueError):
         raise InvalidRequest("id_token_hint is not an ID token from this provider") from None
+    if str(token.header.get("typ", "JWT")).lower() in {"at+jwt", "application/at+jwt"}:
+        # RFC 9068 §4: an access token must never pass for an ID token.
+        raise InvalidRequest("id_token_hint is not an ID token from this provider")
     claims: dict[str, object] = token.claims
     if claims.get("iss") != issuer or not isinstance(claims.get("sub"), str):
         raise InvalidRequest("id_token_hint is not an ID token from this provider")
