@@ -80,10 +80,6 @@ def open_private_key(stored: StoredKey, box: SecretBox) -> Key:
     return _import(jwk)
 
 
-def public_key(stored: StoredKey) -> Key:
-    return _import(stored.public_jwk)
-
-
 def _import(jwk: JWK) -> Key:
     kty = jwk["kty"]
     if kty == "RSA":

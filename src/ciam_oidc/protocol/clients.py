@@ -56,11 +56,6 @@ class Client:
     # private_key_jwt: the client's public keys, a JWK Set (RFC 7591 §2 `jwks`).
     jwks: dict[str, Any] | None = field(default=None, hash=False)
 
-    @property
-    def is_public(self) -> bool:
-        """RFC 6749 §2.1: a client that cannot keep a secret authenticates with nothing."""
-        return self.token_endpoint_auth_method == "none"
-
 
 @dataclass(frozen=True)
 class ClientRequest:

@@ -53,7 +53,7 @@ def test_private_key_jwt_client_stores_its_public_keys_and_gets_no_secret() -> N
     assert client.secret_digest is None
     assert client.sealed_secret is None
     assert client.jwks == jwks
-    assert not client.is_public
+    assert client.token_endpoint_auth_method != "none"
 
 
 @pytest.mark.parametrize(

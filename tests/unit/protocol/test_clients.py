@@ -26,14 +26,14 @@ def test_confidential_client_gets_a_secret_stored_only_as_a_digest() -> None:
     assert client.secret_digest is not None
     assert secret not in client.secret_digest
     assert secret_matches(secret, client.secret_digest)
-    assert not client.is_public
+    assert client.token_endpoint_auth_method != "none"
 
 
 def test_public_client_has_no_secret() -> None:
     client, secret = register_client(request(token_endpoint_auth_method="none"), NOW)
     assert secret is None
     assert client.secret_digest is None
-    assert client.is_public
+    assert client.token_endpoint_auth_method == "none"
 
 
 def test_response_types_follow_grant_types() -> None:

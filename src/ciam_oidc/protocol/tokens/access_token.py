@@ -40,7 +40,6 @@ class AccessTokenIssuer:
         client_id: str,
         scope: Sequence[str],
         now: datetime,
-        audience: str | None = None,
         authentication: Authentication | None = None,
         grant_id: str | None = None,
     ) -> IssuedAccessToken:
@@ -55,7 +54,7 @@ class AccessTokenIssuer:
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "sub": sub,
-            "aud": audience or self.issuer,
+            "aud": self.issuer,
             "client_id": client_id,
             "iat": issued_at,
             "exp": issued_at + self.ttl,
