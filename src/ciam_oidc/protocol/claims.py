@@ -71,3 +71,9 @@ def _claim(user: User, name: str) -> Any:
         # §5.1: a JSON number of seconds since the epoch.
         return int(user.updated_at.timestamp())
     return user.claims.get(name)
+
+
+def requested_claims(claims: Mapping[str, Any] | None, member: str) -> Mapping[str, Any] | None:
+    """One member (`userinfo` or `id_token`) of the `claims` request parameter (Core §5.5)."""
+    requested = (claims or {}).get(member)
+    return requested if isinstance(requested, Mapping) else None

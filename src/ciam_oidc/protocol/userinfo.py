@@ -45,9 +45,15 @@ class UserInfoEndpoint:
         user = await self.users.get_user(token.sub)
         if user is None or user.disabled:
             raise InvalidToken("the account the access token is about is not active")
-        # Core §5.3.2: sub always; the scope's claims the person has (§5.4). The `userinfo`
-        # member of a `claims` request (§5.5) is not carried by the token, so not honoured yet.
-        return {"sub": user.sub, **user_claims(user, token.scope, None)}
+        # Core §5.3.2: sub always; the scope's claims the person has (§5.4), and those the
+        # `userinfo` member of a `claims` request named (§5.5), carried by the token as `uic`.
+        named = token.claims.get("uic")
+        requested = (
+            {name: None for name in named if isinstance(name, str)}
+            if isinstance(named, list)
+            else None
+        )
+        return {"sub": user.sub, **user_claims(user, token.scope, requested)}
 
 
 def metadata(issuer: str, path: str) -> dict[str, Any]:

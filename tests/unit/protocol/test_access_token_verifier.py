@@ -204,7 +204,7 @@ async def test_a_token_of_another_issuer_is_refused(setup: Setup) -> None:
 
 
 async def test_a_token_for_another_audience_is_refused(setup: Setup) -> None:
-    await refused(setup, await setup.issue(audience="https://api.example"))
+    await refused(setup, await setup.sign(setup.claims(aud="https://api.example")))
 
 
 async def test_an_audience_list_that_includes_us_is_accepted(setup: Setup) -> None:

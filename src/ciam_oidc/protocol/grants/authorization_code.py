@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from ciam_oidc.crypto.secrets import digest_secret
 from ciam_oidc.protocol.authorizations import Authorization
-from ciam_oidc.protocol.claims import user_claims
+from ciam_oidc.protocol.claims import requested_claims, user_claims
 from ciam_oidc.protocol.clients import Client
 from ciam_oidc.protocol.errors import InvalidGrant, InvalidRequest, UnauthorizedClient
 from ciam_oidc.protocol.grants import TokenResponse
@@ -89,6 +88,7 @@ class AuthorizationCodeGrant:
             now=now,
             authentication=authentication,
             grant_id=authorization.grant_id,
+            userinfo_claims=tuple(requested_claims(authorization.claims, "userinfo") or ()),
         )
         refresh_token = None
         # OpenID Connect Core §11: offline_access asks for a refresh token; only clients
@@ -114,14 +114,10 @@ class AuthorizationCodeGrant:
                 session_id=authorization.session_id,
                 # Core §5.4: with an access token issued, the scope's claims are served by
                 # userinfo; the ID token carries only those requested for it by name (§5.5).
-                extra_claims=user_claims(user, (), _id_token_request(authorization.claims)),
+                extra_claims=user_claims(
+                    user, (), requested_claims(authorization.claims, "id_token")
+                ),
             )
         return TokenResponse(
             access.token, access.expires_in, authorization.scope, refresh_token, id_token
         )
-
-
-def _id_token_request(claims: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    """The `id_token` member of the `claims` request parameter (Core §5.5), if an object."""
-    requested = (claims or {}).get("id_token")
-    return requested if isinstance(requested, Mapping) else None

@@ -42,6 +42,7 @@ class AccessTokenIssuer:
         now: datetime,
         authentication: Authentication | None = None,
         grant_id: str | None = None,
+        userinfo_claims: Sequence[str] = (),
     ) -> IssuedAccessToken:
         """RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat and jti are required.
 
@@ -69,5 +70,9 @@ class AccessTokenIssuer:
                 claims["amr"] = list(authentication.amr)
         if grant_id is not None:
             claims["gid"] = grant_id
+        if userinfo_claims:
+            # Private claim: the claims the `claims` parameter asked UserInfo to release
+            # (Core §5.5), since the token is all the UserInfo endpoint receives.
+            claims["uic"] = list(userinfo_claims)
         token = await self.keyring.sign(claims, self.alg, typ=ACCESS_TOKEN_TYP)
         return IssuedAccessToken(token=token, jti=jti, expires_in=self.ttl)
