@@ -162,21 +162,6 @@ async def test_the_client_must_authenticate(
     assert await is_active(http, rp, tokens["refresh_token"])
 
 
-@pytest.mark.parametrize("form", [{}, {"token": ""}])
-async def test_a_request_without_a_token_is_invalid_request(
-    http: httpx.AsyncClient, provider: Provider, form: dict[str, str]
-) -> None:
-    machine = await machine_client(provider)
-    response = await http.post("/revoke", data=form, headers=machine.auth())
-    assert response.status_code == 400
-    assert response.json()["error"] == "invalid_request"
-    assert response.headers["cache-control"] == "no-store"
-
-
-async def test_only_post_is_served(http: httpx.AsyncClient) -> None:
-    assert (await http.get("/revoke")).status_code == 405
-
-
 def test_metadata_names_the_endpoint_and_its_authentication_methods() -> None:
     assert metadata("https://id.example.com", "/revoke") == {
         "revocation_endpoint": "https://id.example.com/revoke",

@@ -209,21 +209,6 @@ async def test_the_client_must_authenticate(
         assert response.headers["cache-control"] == "no-store"
 
 
-@pytest.mark.parametrize("form", [{}, {"token": ""}])
-async def test_a_request_without_a_token_is_invalid_request(
-    http: httpx.AsyncClient, provider: Provider, form: dict[str, str]
-) -> None:
-    machine = await machine_client(provider)
-    response = await http.post("/introspect", data=form, headers=machine.auth())
-    assert response.status_code == 400
-    assert response.json()["error"] == "invalid_request"
-    assert response.headers["cache-control"] == "no-store"
-
-
-async def test_only_post_is_served(http: httpx.AsyncClient) -> None:
-    assert (await http.get("/introspect")).status_code == 405
-
-
 def test_metadata_names_the_endpoint_and_its_authentication_methods() -> None:
     assert metadata("https://id.example.com", "/introspect") == {
         "introspection_endpoint": "https://id.example.com/introspect",
