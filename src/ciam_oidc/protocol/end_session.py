@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from ciam_oidc.crypto.keyring import KeyRing
+from ciam_oidc.protocol.authorization.response import with_query
 from ciam_oidc.protocol.clients import Client
 from ciam_oidc.protocol.errors import InvalidRequest
 from ciam_oidc.protocol.ports import ClientStore
@@ -33,10 +33,7 @@ class LogoutRequest:
             return None
         if self.state is None:
             return self.post_logout_redirect_uri
-        parts = urlsplit(self.post_logout_redirect_uri)
-        extra = urlencode({"state": self.state})
-        query = f"{parts.query}&{extra}" if parts.query else extra
-        return urlunsplit(parts._replace(query=query))
+        return with_query(self.post_logout_redirect_uri, {"state": self.state})
 
 
 async def check_logout_request(

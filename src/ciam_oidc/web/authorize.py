@@ -9,7 +9,7 @@ from starlette.responses import Response
 from ciam_oidc.authn.interaction import Interactions, ShowConsent, ShowLogin
 from ciam_oidc.protocol.errors import InvalidRequest
 from ciam_oidc.web.csrf import FORM_FIELD, CsrfRejected
-from ciam_oidc.web.oauth_responses import single_valued_form
+from ciam_oidc.web.oauth_responses import single_valued, single_valued_form
 from ciam_oidc.web.outcomes import OutcomePages
 from ciam_oidc.web.session_cookie import SessionCookie
 
@@ -81,12 +81,7 @@ async def request_parameters(request: Request) -> dict[str, str]:
     """Query (GET) or form (POST) parameters, each at most once (RFC 6749 §3.1)."""
     if request.method == "POST":
         return await single_valued_form(request)
-    params: dict[str, str] = {}
-    for name, value in request.query_params.multi_items():
-        if name in params:
-            raise InvalidRequest(f"parameter {name!r} was sent more than once")
-        params[name] = value
-    return params
+    return single_valued(request.query_params.multi_items())
 
 
 async def _checked_form(

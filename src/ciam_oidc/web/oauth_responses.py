@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,11 +18,15 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _MAX_FORM_BYTES = 64 * 1024
 
 
+def is_form(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type == "application/x-www-form-urlencoded"
+
+
 async def single_valued_form(request: Request) -> dict[str, str]:
     """The urlencoded body; RFC 6749 §3.2 demands that media type, and parameters sent more
     than once are an error (§3.1)."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/x-www-form-urlencoded":
+    if not is_form(request):
         raise InvalidRequest("the body must be application/x-www-form-urlencoded")
     declared = request.headers.get("content-length", "0")
     if not declared.isdigit() or int(declared) > _MAX_FORM_BYTES:  # refuse before reading it
@@ -34,12 +38,17 @@ async def single_valued_form(request: Request) -> dict[str, str]:
         pairs = parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=100)
     except (UnicodeDecodeError, ValueError):
         raise InvalidRequest("the body is not a valid form") from None
-    form: dict[str, str] = {}
+    return single_valued(pairs)
+
+
+def single_valued(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """RFC 6749 §3.1: request parameters MUST NOT be included more than once."""
+    parameters: dict[str, str] = {}
     for name, value in pairs:
-        if name in form:
+        if name in parameters:
             raise InvalidRequest(f"parameter {name!r} was sent more than once")
-        form[name] = value
-    return form
+        parameters[name] = value
+    return parameters
 
 
 def oauth_json(body: dict[str, Any]) -> Response:

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from ciam_oidc.protocol.errors import InsufficientScope, OAuthError
 from ciam_oidc.protocol.userinfo import UserInfoEndpoint, presented_bearer_token
 from ciam_oidc.web.json import JSONResponse
-from ciam_oidc.web.oauth_responses import NO_STORE, oauth_json, single_valued_form
+from ciam_oidc.web.oauth_responses import NO_STORE, is_form, oauth_json, single_valued_form
 
 USERINFO_PATH = "/userinfo"
 # RFC 6750 §3: error_description is limited to these characters, and sits in a quoted string.
@@ -42,7 +42,7 @@ def userinfo_router(endpoint: UserInfoEndpoint, issuer_path: str) -> APIRouter:
         form: dict[str, str] = {}
         try:
             # RFC 6750 §2.2: the body is read for a token only when it is a form.
-            if _is_form(request):
+            if is_form(request):
                 form = await single_valued_form(request)
         except OAuthError as error:
             return bearer_challenge(error)
@@ -64,8 +64,3 @@ def bearer_challenge(error: OAuthError | None) -> Response:
         challenge += ', scope="openid"'  # §3: the scope the resource needs
     headers["WWW-Authenticate"] = challenge
     return JSONResponse(error.as_dict(), status_code=error.status_code, headers=headers)
-
-
-def _is_form(request: Request) -> bool:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    return media_type == "application/x-www-form-urlencoded"

@@ -35,13 +35,19 @@ class AuthorizationResponse:
 
     @property
     def redirect_url(self) -> str:
-        parts = urlsplit(self.target.redirect_uri)
-        encoded = urlencode(self.parameters)
         if self.target.response_mode == "fragment":
-            return urlunsplit(parts._replace(fragment=encoded))
-        # RFC 6749 §3.1.2: keep the registered query component and add to it.
-        query = f"{parts.query}&{encoded}" if parts.query else encoded
-        return urlunsplit(parts._replace(query=query))
+            parts = urlsplit(self.target.redirect_uri)
+            return urlunsplit(parts._replace(fragment=urlencode(self.parameters)))
+        return with_query(self.target.redirect_uri, self.parameters)
+
+
+def with_query(uri: str, parameters: Mapping[str, str]) -> str:
+    """`uri` with `parameters` added to, never replacing, its registered query (RFC 6749
+    §3.1.2: the redirection endpoint's query component MUST be retained)."""
+    parts = urlsplit(uri)
+    encoded = urlencode(parameters)
+    query = f"{parts.query}&{encoded}" if parts.query else encoded
+    return urlunsplit(parts._replace(query=query))
 
 
 def respond(target: ResponseTarget, parameters: Mapping[str, str]) -> AuthorizationResponse:
