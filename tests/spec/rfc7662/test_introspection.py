@@ -196,19 +196,6 @@ async def test_a_public_client_may_not_introspect(
     assert response.json()["error"] == "invalid_client"
 
 
-async def test_the_client_must_authenticate(
-    http: httpx.AsyncClient, provider: Provider, rp: Party, sub: str
-) -> None:
-    tokens = await user_tokens(http, provider, rp, sub)
-    wrong = Party(rp.client_id, "not-the-secret")
-    anonymous = await http.post("/introspect", data={"token": tokens["access_token"]})
-    for response in (await introspect(http, wrong, tokens["access_token"]), anonymous):
-        assert response.status_code == 401
-        assert response.json()["error"] == "invalid_client"
-        assert response.headers["www-authenticate"].startswith("Basic")
-        assert response.headers["cache-control"] == "no-store"
-
-
 def test_metadata_names_the_endpoint_and_its_authentication_methods() -> None:
     assert metadata("https://id.example.com", "/introspect") == {
         "introspection_endpoint": "https://id.example.com/introspect",
