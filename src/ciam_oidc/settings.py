@@ -25,6 +25,7 @@ from pydantic_settings import (
 ENV_PREFIX = "CIAM_"
 # Ed25519 is the fully specified name RFC 9864 gives what RFC 8037 called EdDSA.
 SigningAlg = Literal["RS256", "ES256", "Ed25519"]
+Method = Literal["password", "totp", "passkey", "magic_link"]
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./var/ciam.db"
 _MIN_SECRET_LENGTH = 32
 _DRIVER_ALIASES = {
@@ -47,6 +48,10 @@ def _comma_list(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def _methods(*names: Method) -> list[Method]:
+    return list(names)
 
 
 class Settings(BaseSettings):
@@ -125,6 +130,64 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level."
     )
+    first_factors: Annotated[list[Method], NoDecode] = Field(
+        default_factory=lambda: _methods("password", "passkey", "magic_link"),
+        description="Comma-separated sign-in methods that may start a sign-in, unless a "
+        "client sets its own: password, passkey, magic_link.",
+    )
+    second_factors: Annotated[list[Method], NoDecode] = Field(
+        default_factory=lambda: _methods("totp", "passkey"),
+        description="Comma-separated methods that count as a second factor, unless a client "
+        "sets its own: totp, passkey, password.",
+    )
+    require_mfa: bool = Field(
+        False,
+        description="Whether every sign-in needs two factors, unless a client decides.",
+    )
+    totp_issuer_name: str | None = Field(
+        None,
+        description="The account label authenticator apps show next to TOTP codes; the "
+        "issuer's host name when unset.",
+    )
+    webauthn_rp_id: str | None = Field(
+        None,
+        description="WebAuthn relying party ID (a registrable domain of the sign-in pages); "
+        "the issuer's host name when unset. Passkeys are bound to it for good.",
+    )
+    webauthn_rp_name: str = Field(
+        "ciam-oidc", description="The name browsers show when a passkey is created."
+    )
+    webauthn_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins passkey ceremonies may come from; the issuer's "
+        "origin when empty.",
+    )
+    magic_link_ttl: int = Field(
+        600, ge=60, le=3_600, description="How long an emailed sign-in link stays valid."
+    )
+    smtp_host: str | None = Field(
+        None,
+        description="SMTP server for outgoing mail (sign-in links). Unset: mail goes to the "
+        "dev mailbox when that is enabled, and methods that need mail are not offered "
+        "otherwise.",
+    )
+    smtp_port: int = Field(587, ge=1, le=65_535, description="SMTP server port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls",
+        description="starttls (upgrade after connecting), tls (implicit TLS, usually port "
+        "465) or none (only for a relay on the same host).",
+    )
+    smtp_username: str | None = Field(None, description="SMTP user name, if the server asks.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    mail_sender: str = Field(
+        "ciam-oidc <no-reply@localhost>", description="The From address of outgoing mail."
+    )
+    dev_mailbox: bool | None = Field(
+        None,
+        description="Keep outgoing mail in the database and list it at /dev/mailbox instead "
+        "of sending it. Defaults to on for the embedded SQLite store without CIAM_SMTP_HOST, "
+        "off otherwise; never enable it on a public deployment.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -179,6 +242,18 @@ class Settings(BaseSettings):
     def _split_signing_algs(cls, value: object) -> object:
         return _comma_list(value)
 
+    @field_validator("first_factors", "second_factors", "webauthn_origins", mode="before")
+    @classmethod
+    def _split_lists(cls, value: object) -> object:
+        return _comma_list(value)
+
+    @field_validator("first_factors")
+    @classmethod
+    def _can_identify(cls, value: list[Method]) -> list[Method]:
+        if not value or "totp" in value:
+            raise ValueError("must name methods that identify a person (not totp)")
+        return list(dict.fromkeys(value))
+
     @field_validator("signing_algs")
     @classmethod
     def _rs256_is_always_available(cls, value: list[SigningAlg]) -> list[SigningAlg]:
@@ -198,6 +273,21 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_database(self) -> bool:
         return self.database_url.startswith("sqlite+aiosqlite://")
+
+    @property
+    def uses_dev_mailbox(self) -> bool:
+        if self.dev_mailbox is not None:
+            return self.dev_mailbox
+        return self.uses_embedded_database and self.smtp_host is None
+
+    @property
+    def rp_id(self) -> str:
+        return self.webauthn_rp_id or str(urlsplit(self.issuer).hostname)
+
+    @property
+    def passkey_origins(self) -> list[str]:
+        parts = urlsplit(self.issuer)
+        return self.webauthn_origins or [f"{parts.scheme}://{parts.netloc}"]
 
     @property
     def longest_signed_token_ttl(self) -> int:

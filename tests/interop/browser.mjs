@@ -14,7 +14,7 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
 ];
-const SIGN_IN = 'input[name=email], input[name=password]';
+const SIGN_IN = 'input[name=password]';
 const ALLOW = 'button[name=decision][value=allow]';
 const MAX_INTERACTIONS = 4; // sign-in (maybe in two pages), consent, and one spare
 
@@ -108,7 +108,7 @@ const MAX_MESSAGES = 10;
 
 /** A page that keeps what the browser said about it: console errors (CSP violations among
  * them) and failed or blocked requests, for the report when a step does not arrive. */
-async function watchedPage(context) {
+export async function watchedPage(context) {
   const page = await context.newPage();
   const messages = [];
   const keep = (text) => messages.length < MAX_MESSAGES && messages.push(text);
@@ -124,7 +124,7 @@ async function watchedPage(context) {
   return { page, messages };
 }
 
-async function pageSummary(page, messages) {
+export async function pageSummary(page, messages) {
   const text = await page.locator('body').innerText({ timeout: 2000 }).catch(() => '');
   return {
     url: page.url(),
@@ -134,30 +134,46 @@ async function pageSummary(page, messages) {
   };
 }
 
-async function submitSignIn(page, settings, seen) {
-  seen.login_page = true;
-  const email = page.locator('input[name=email]');
-  const password = page.locator('input[name=password]');
-  if (await email.isVisible()) await email.fill(settings.email);
-  if (await password.isVisible()) await password.fill(settings.password);
-  const form = page.locator('form').filter({ has: page.locator(SIGN_IN) });
+/** The password form among the page's sign-in methods (an emailed link also asks for email). */
+async function submitSignIn(page, settings) {
+  const form = page.locator('form').filter({ has: page.locator('input[name=password]') }).first();
+  const email = form.locator('input[name=email]');
+  if (await email.count()) await email.fill(settings.email);
+  await form.locator('input[name=password]').fill(settings.password);
   return form.locator('button[type=submit], input[type=submit], button:not([type])').first();
 }
 
 /**
- * Open `url` in a new page of `context` and answer what the provider shows (sign-in form,
- * consent) until the browser reaches the RP at `path`. Fills `seen` with what happened and
- * returns the callback request; throws with the last page's summary if none came.
+ * Run `fn({page, messages})` on `watched` (a page of `watchedPage`, kept open for the caller)
+ * when given, else on a new page of `context`, closed afterwards.
  */
-export async function authorizeInBrowser({ context, callbacks, url, path, settings, seen }) {
+async function onPage(context, watched, fn) {
+  if (watched) return fn(watched);
+  const fresh = await watchedPage(context);
+  try {
+    return await fn(fresh);
+  } finally {
+    await closeBounded(fresh.page, 5000);
+  }
+}
+
+/**
+ * Open `url` (in `watched`, or a new page of `context`) and answer what the provider shows
+ * until the browser reaches the RP at `path`: the sign-in page with `signIn(page, settings)`,
+ * which fills what it needs and returns the button to click (the password form by default),
+ * and the consent page with "allow". Fills `seen` with what happened and returns the callback
+ * request; throws with the last page's summary if none came.
+ */
+export async function authorizeInBrowser({
+  context, watched, signIn = submitSignIn, callbacks, url, path, settings, seen,
+}) {
   seen.login_page = false;
   seen.consent_page = false;
   seen.pages = []; // each provider page answered: [kind, path]
   const callback = callbacks.expect(path, settings.waitMs);
   let arrived = null;
   callback.then((hit) => { arrived = hit; }, () => {});
-  const { page, messages } = await watchedPage(context);
-  try {
+  return onPage(context, watched, async ({ page, messages }) => {
     const first = await page
       .goto(url, { timeout: settings.waitMs, waitUntil: 'domcontentloaded' })
       .catch((error) => { seen.navigation_error = error.message.split('\n')[0]; return null; });
@@ -170,9 +186,10 @@ export async function authorizeInBrowser({ context, callbacks, url, path, settin
       if (next !== 'page' || arrived) break;
       let button;
       const path = new URL(page.url()).pathname;
-      if (await page.locator(SIGN_IN).first().isVisible()) {
+      if (await page.locator(SIGN_IN).count()) {
         seen.pages.push(['sign_in', path]);
-        button = await submitSignIn(page, settings, seen);
+        seen.login_page = true;
+        button = await signIn(page, settings);
       } else {
         seen.pages.push(['consent', path]);
         seen.consent_page = true;
@@ -188,16 +205,14 @@ export async function authorizeInBrowser({ context, callbacks, url, path, settin
       return await callback; // rejects with the timeout if it has not come by now
     }
     return arrived;
-  } finally {
-    await closeBounded(page, 5000);
-  }
+  });
 }
 
-/** Open `url` and return where the browser ends up: the RP's callback at `path`, or not. */
-export async function followInBrowser({ context, callbacks, url, path, settings, seen }) {
+/** Open `url` (in `watched`, or a new page of `context`) and return where the browser ends
+ * up: the RP's callback at `path`, or not. */
+export async function followInBrowser({ context, watched, callbacks, url, path, settings, seen }) {
   const callback = callbacks.expect(path, settings.waitMs);
-  const { page, messages } = await watchedPage(context);
-  try {
+  return onPage(context, watched, async ({ page, messages }) => {
     const first = await page
       .goto(url, { timeout: settings.waitMs, waitUntil: 'domcontentloaded' })
       .catch((error) => { seen.navigation_error = error.message.split('\n')[0]; return null; });
@@ -208,7 +223,5 @@ export async function followInBrowser({ context, callbacks, url, path, settings,
       seen.last_page = await pageSummary(page, messages);
       throw error;
     }
-  } finally {
-    await closeBounded(page, 5000);
-  }
+  });
 }

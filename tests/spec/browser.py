@@ -9,9 +9,12 @@ import base64
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from ciam_oidc.app import Provider
 from ciam_oidc.crypto.keyring import utc_now
@@ -104,7 +107,9 @@ class Browser:
         return await self.http.get(location)
 
     async def submit(self, page: httpx.Response, action: str, **fields: str) -> httpx.Response:
-        form = {"csrf_token": csrf_token(page.text), "flow": flow_id(page.text), **fields}
+        """Post `fields` as the page's form would; a password goes to the password method."""
+        method = {"method": "password"} if "password" in fields else {}
+        form = {"csrf_token": csrf_token(page.text), "flow": flow_id(page.text), **method, **fields}
         return await self.http.post(action, data=form)
 
     async def sign_in(
@@ -119,3 +124,23 @@ class Browser:
         assert "/consent?" in response.headers["location"]
         page = await self.open(response.headers["location"])
         return await self.submit(page, "/consent", decision=decision)
+
+
+async def redeem(browser: Browser, rp: RelyingParty, done: httpx.Response) -> dict[str, Any]:
+    """Exchange the code in the callback `done` at the token endpoint, as the client would."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": callback_params(done)["code"],
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": VERIFIER,
+    }
+    response = await browser.http.post("/token", data=form, auth=(rp.client_id, rp.secret))
+    assert response.status_code == 200, response.text
+    tokens: dict[str, Any] = response.json()
+    return tokens
+
+
+async def id_token_claims(browser: Browser, id_token: str) -> dict[str, Any]:
+    """The claims of an ID token, verified against the provider's published keys."""
+    keys = KeySet.import_key_set((await browser.http.get("/jwks")).json())
+    return dict(jwt.decode(id_token, keys, algorithms=["RS256"]).claims)

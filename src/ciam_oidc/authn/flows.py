@@ -8,7 +8,7 @@ cannot move one flow two ways at once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -55,7 +55,16 @@ class LoginFlow:
     step: Step
     version: int
     sub: str | None = None
+    """Who is signing in, once a first factor (or the session being stepped up) says so."""
     scope: tuple[str, ...] = ()
+    return_to: str | None = None
+    """For a sign-in to our own pages (/account) rather than a client: where to go after."""
+    fresh: bool = False
+    """Sign in again even with a session: our own pages want a recent sign-in."""
+    done: tuple[str, ...] = ()
+    """Methods completed in this flow, never offered twice."""
+    pending: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per method, what its page asked to remember (a WebAuthn challenge)."""
 
     def transition(self, step: Step, **changes: Any) -> LoginFlow:
         if step not in _TRANSITIONS[self.step]:
@@ -68,15 +77,36 @@ class LoginFlow:
             "step": self.step.value,
             "sub": self.sub,
             "scope": list(self.scope),
+            "return_to": self.return_to,
+            "fresh": self.fresh,
+            "done": list(self.done),
+            "pending": {method: dict(state) for method, state in self.pending.items()},
         }
+
+    @classmethod
+    def from_state(cls, flow_id: str, state: Mapping[str, Any], version: int) -> LoginFlow:
+        return cls(
+            id=flow_id,
+            params=state["params"],
+            step=Step(state["step"]),
+            version=version,
+            sub=state["sub"],
+            scope=tuple(state["scope"]),
+            return_to=state.get("return_to"),
+            fresh=state.get("fresh", False),
+            done=tuple(state.get("done", ())),
+            pending=state.get("pending", {}),
+        )
 
 
 class LoginFlows:
     def __init__(self, store: LoginFlowStore) -> None:
         self._store = store
 
-    async def start(self, params: Mapping[str, str], now: datetime) -> LoginFlow:
-        flow = LoginFlow(id=new_secret(), params=dict(params), step=Step.AUTHENTICATE, version=1)
+    async def start(self, params: Mapping[str, str], now: datetime, **fields: Any) -> LoginFlow:
+        flow = LoginFlow(
+            id=new_secret(), params=dict(params), step=Step.AUTHENTICATE, version=1, **fields
+        )
         await self._store.create_flow(flow.id, flow.state(), now, now + FLOW_LIFETIME)
         return flow
 
@@ -85,14 +115,7 @@ class LoginFlows:
         if found is None:
             return None
         state, version = found
-        return LoginFlow(
-            id=flow_id,
-            params=state["params"],
-            step=Step(state["step"]),
-            version=version,
-            sub=state["sub"],
-            scope=tuple(state["scope"]),
-        )
+        return LoginFlow.from_state(flow_id, state, version)
 
     async def save(self, flow: LoginFlow) -> LoginFlow:
         await self._store.save_flow(flow.id, flow.state(), flow.version)

@@ -1,37 +1,62 @@
-"""The browser side of the authorization endpoint: from a request, through sign-in and consent,
-to the response the client receives.
+"""The browser side of the authorization endpoint: from a request, through sign-in (one or
+more factors) and consent, to the response the client receives; and sign-in to our own pages.
 
 The protocol decides what is needed (`protocol.authorization.decision`); this module carries
 the person through it and hands the web layer an outcome to render. It never trusts the state
 of an earlier step: every resumption checks the stored request again, so a client deleted or
 changed mid-flow gets no code.
+
+Each completed factor updates the browser's session at once, with a fresh cookie (no session
+fixation across a step-up): a session says truthfully what has been proven so far, and a
+client that needs more asks for the missing factor rather than a new sign-in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from ciam_oidc.authn.authenticators import Authenticator, Failed, Verified
+from ciam_oidc.authn.authenticators import (
+    Attempt,
+    Authenticator,
+    Factor,
+    Failed,
+    Registry,
+    Verified,
+    Waiting,
+)
 from ciam_oidc.authn.flows import InvalidTransition, LoginFlow, LoginFlows, StaleFlow, Step
+from ciam_oidc.authn.outcomes import (
+    EXPIRED,
+    Continue,
+    Enrol,
+    GoTo,
+    Outcome,
+    Respond,
+    ShowConsent,
+    ShowError,
+    ShowLogin,
+)
+from ciam_oidc.authn.policy import Policies, SignInPolicy
 from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.crypto.keyring import KeyRing
-from ciam_oidc.protocol.authorization.decision import Consent, Issue, Login, decide
+from ciam_oidc.protocol.acr import AcrRequirement, acr_requirement, combined_amr, reported_acr
+from ciam_oidc.protocol.authorization.decision import Consent, Issue, Login, StepUp, decide
 from ciam_oidc.protocol.authorization.request import (
     AuthorizationRequest,
     RedirectableError,
     UnverifiedRedirect,
     check_authorization_request,
 )
-from ciam_oidc.protocol.authorization.response import (
-    AuthorizationResponse,
-    respond,
-    respond_with_error,
-)
+from ciam_oidc.protocol.authorization.response import respond, respond_with_error
 from ciam_oidc.protocol.authorization_codes import issue_authorization_code, new_grant_id
 from ciam_oidc.protocol.authorizations import Authentication, Authorization
-from ciam_oidc.protocol.errors import AccessDenied, OAuthError
+from ciam_oidc.protocol.errors import (
+    AccessDenied,
+    OAuthError,
+    UnmetAuthenticationRequirements,
+)
 from ciam_oidc.protocol.ports import (
     BrowserSession,
     ClientStore,
@@ -41,47 +66,9 @@ from ciam_oidc.protocol.ports import (
 )
 from ciam_oidc.protocol.tokens.id_token_hint import id_token_hint_claims
 
-# Until step-up policies exist, one factor is what a session proves (ISO/IEC 29115 level 1).
-SINGLE_FACTOR_ACR = "1"
-
-
-@dataclass(frozen=True)
-class ShowError:
-    """A page for the person: nothing may be sent to an unverified redirect_uri."""
-
-    title: str
-    message: str
-    status_code: int = 400
-
-
-@dataclass(frozen=True)
-class Respond:
-    response: AuthorizationResponse
-
-
-@dataclass(frozen=True)
-class ShowLogin:
-    flow_id: str
-    return_to: str
-    """The verified redirect_uri the answer to this page may redirect to."""
-    login_hint: str | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class ShowConsent:
-    flow_id: str
-    return_to: str
-    client_name: str
-    scope: tuple[str, ...]
-
-
-Outcome = ShowError | Respond | ShowLogin | ShowConsent
-
-EXPIRED = ShowError(
-    "This sign-in has expired",
-    "Return to the application and start again.",
-)
+_CHOOSE = "Choose a way to sign in."
+# The method a person can set up in the middle of a sign-in that requires two factors.
+_ENROLLABLE_SECOND_FACTOR = "totp"
 
 
 @dataclass(frozen=True)
@@ -92,7 +79,8 @@ class Interactions:
     grants: GrantStore
     flows: LoginFlows
     sessions: Sessions
-    authenticators: Sequence[Authenticator]
+    methods: Registry
+    policies: Policies
     keyring: KeyRing
     issuer: str
     code_ttl: int
@@ -105,42 +93,70 @@ class Interactions:
         session = await self.sessions.find(cookie, self.clock())
         return await self._advance(request, params, session, None)
 
-    async def resume(self, flow_id: str) -> Outcome:
+    async def sign_in_to(self, return_to: str, fresh: bool) -> Outcome:
+        """Start a sign-in to one of our own pages; `return_to` must be a local path."""
+        flow = await self.flows.start({}, self.clock(), return_to=return_to, fresh=fresh)
+        return Continue("login", flow.id)
+
+    async def resume(self, flow_id: str, cookie: str | None, device: str = "") -> Outcome:
         """The page a flow is waiting on, for a GET of that page (a reload, a back button)."""
         flow = await self.flows.load(flow_id, self.clock())
         if flow is None:
             return EXPIRED
-        request = await self._check(flow.params)
-        if not isinstance(request, AuthorizationRequest):
+        request = await self._request_of(flow)
+        if isinstance(request, ShowError | Respond):
             return request
         if flow.step is Step.CONSENT:
+            if request is None:
+                return EXPIRED
             return ShowConsent(
                 flow.id, request.target.redirect_uri, request.client.name, flow.scope
             )
-        return ShowLogin(flow.id, request.target.redirect_uri, request.login_hint)
+        if flow.sub is not None and not await self._session_is_for(flow, cookie):
+            return EXPIRED
+        return await self._login_page(flow, request, device)
+
+    async def redirect_target(self, flow_id: str) -> str | None:
+        """The verified redirect_uri a flow may end at (None: unknown flow, or our pages)."""
+        flow = await self.flows.load(flow_id, self.clock())
+        request = await self._request_of(flow) if flow else None
+        return request.target.redirect_uri if isinstance(request, AuthorizationRequest) else None
 
     async def submit_login(
-        self, flow_id: str, form: Mapping[str, str], cookie: str | None
+        self, flow_id: str, form: Mapping[str, str], cookie: str | None, device: str = ""
     ) -> tuple[Outcome, str | None]:
-        """Returns the outcome and, after a successful sign-in, the new session cookie."""
+        """Returns the outcome and, after a completed factor, the new session cookie."""
         now = self.clock()
         flow = await self.flows.load(flow_id, now)
         if flow is None or flow.step is not Step.AUTHENTICATE:
             return EXPIRED, None
-        request = await self._check(flow.params)
-        if not isinstance(request, AuthorizationRequest):
+        request = await self._request_of(flow)
+        if isinstance(request, ShowError | Respond):
             return request, None
-        verified = await self._verify(form)
-        if isinstance(verified, Failed):
-            login_again = ShowLogin(
-                flow.id, request.target.redirect_uri, form.get("email"), verified.message
-            )
-            return login_again, None
-        await self.sessions.end(cookie, now)
-        authentication = Authentication(verified.sub, now, SINGLE_FACTOR_ACR, verified.amr)
-        new_cookie, session = await self.sessions.start(authentication, now)
-        outcome = await self._advance(request, flow.params, session, flow, just_authenticated=True)
-        return outcome, new_cookie
+        session = await self.sessions.find(cookie, now)
+        if flow.sub is not None and (session is None or session.authentication.sub != flow.sub):
+            return EXPIRED, None  # a step-up belongs to the session it started from
+        method_id = form.get("method", "")
+        offered = await self._offered(flow, self._policy(request))
+        method = next((m for m in offered if m.id == method_id), None)
+        if method is None:
+            return await self._login_page(flow, request, device, error=_CHOOSE), None
+        try:
+            # A challenge answers one submission only: spend it before checking the answer.
+            pending = flow.pending.get(method.id, {})
+            if pending:
+                remaining = {k: v for k, v in flow.pending.items() if k != method.id}
+                flow = await self.flows.save(replace(flow, pending=remaining))
+        except StaleFlow:
+            return EXPIRED, None
+        hint = request.login_hint if request else None
+        attempt = Attempt(flow.id, flow.sub, pending, device, hint)
+        result = await method.verify(attempt, form)
+        if isinstance(result, Failed):
+            return await self._login_page(flow, request, device, error=result.message), None
+        if isinstance(result, Waiting):
+            return await self._login_page(flow, request, device, notice=result.message), None
+        return await self._signed_in(flow, request, session, cookie, method, result)
 
     async def submit_consent(self, flow_id: str, allow: bool, cookie: str | None) -> Outcome:
         now = self.clock()
@@ -150,9 +166,9 @@ class Interactions:
             return EXPIRED
         if session.authentication.sub != flow.sub:
             return EXPIRED
-        request = await self._check(flow.params)
+        request = await self._request_of(flow)
         if not isinstance(request, AuthorizationRequest):
-            return request
+            return request or EXPIRED
         try:
             await self.flows.finish(flow)  # only one of two racing submissions gets past here
         except StaleFlow:
@@ -162,7 +178,36 @@ class Interactions:
         await self.consents.add_consent(
             session.authentication.sub, request.client.client_id, flow.scope, now
         )
-        return await self._issue(request, Issue(session.authentication, session.id, flow.scope))
+        requirement = self._requirement(request)
+        authentication = replace(
+            session.authentication,
+            acr=reported_acr(session.authentication.amr, requirement.requested),
+        )
+        return await self._issue(request, Issue(authentication, session.id, flow.scope))
+
+    async def _signed_in(
+        self,
+        flow: LoginFlow,
+        request: AuthorizationRequest | None,
+        session: BrowserSession | None,
+        cookie: str | None,
+        method: Authenticator,
+        verified: Verified,
+    ) -> tuple[Outcome, str | None]:
+        now = self.clock()
+        stepping_up = flow.sub is not None and session is not None
+        earlier = session.authentication.amr if stepping_up and session else ()
+        amr = combined_amr(earlier, verified.amr)
+        authentication = Authentication(verified.sub, now, reported_acr(amr, ()), amr)
+        await self.sessions.end(cookie, now)
+        new_cookie, new_session = await self.sessions.start(authentication, now)
+        flow = replace(flow, sub=verified.sub, done=(*flow.done, method.id))
+        if request is None:
+            return await self._advance_own_page(flow, new_session), new_cookie
+        outcome = await self._advance(
+            request, flow.params, new_session, flow, just_authenticated=True
+        )
+        return outcome, new_cookie
 
     async def _check(self, params: Mapping[str, str]) -> AuthorizationRequest | Outcome:
         try:
@@ -172,6 +217,26 @@ class Interactions:
         except RedirectableError as refused:
             return Respond(respond_with_error(refused.target, refused.error))
 
+    async def _request_of(
+        self, flow: LoginFlow
+    ) -> AuthorizationRequest | ShowError | Respond | None:
+        """The flow's authorization request, checked again; None for a sign-in to our pages."""
+        if flow.return_to is not None:
+            return None
+        request = await self._check(flow.params)
+        if isinstance(request, AuthorizationRequest | ShowError | Respond):
+            return request
+        return EXPIRED
+
+    def _policy(self, request: AuthorizationRequest | None) -> SignInPolicy:
+        return self.policies.for_client(request.client if request else None)
+
+    def _requirement(self, request: AuthorizationRequest | None) -> AcrRequirement:
+        policy = self._policy(request)
+        if request is None:
+            return acr_requirement((), None, policy.require_mfa)
+        return acr_requirement(request.acr_values, request.claims, policy.require_mfa)
+
     async def _advance(
         self,
         request: AuthorizationRequest,
@@ -180,6 +245,7 @@ class Interactions:
         flow: LoginFlow | None,
         just_authenticated: bool = False,
     ) -> Outcome:
+        policy = self._policy(request)
         try:
             hinted_sub = await self._hinted_sub(request)
             consented = (
@@ -194,14 +260,21 @@ class Interactions:
                 session,
                 consented,
                 self.clock(),
+                requirement=self._requirement(request),
+                can_step_up=bool(
+                    session and await self._second_factors(flow, policy, session.authentication.sub)
+                ),
                 just_authenticated=just_authenticated,
                 hinted_sub=hinted_sub,
             )
         except OAuthError as error:
             return Respond(respond_with_error(request.target, error))
         if isinstance(decision, Login):
-            flow = flow or await self.flows.start(params, self.clock())
-            return ShowLogin(flow.id, request.target.redirect_uri, request.login_hint)
+            flow = await self._restart(flow, params)
+            return Continue("login", flow.id) if flow else EXPIRED
+        if isinstance(decision, StepUp):
+            assert session is not None  # a step-up implies a signed-in person
+            return await self._step_up(flow, params, session, policy, decision, request)
         if isinstance(decision, Consent):
             assert session is not None  # a consent decision implies a signed-in person
             flow = flow or await self.flows.start(params, self.clock())
@@ -213,15 +286,133 @@ class Interactions:
                 )
             except (InvalidTransition, StaleFlow):
                 return EXPIRED
-            return ShowConsent(
-                flow.id, request.target.redirect_uri, request.client.name, decision.scope
-            )
+            return Continue("consent", flow.id)
         if flow is not None:
             try:
                 await self.flows.finish(flow)
             except StaleFlow:
                 return EXPIRED
         return await self._issue(request, decision)
+
+    async def _advance_own_page(self, flow: LoginFlow, session: BrowserSession) -> Outcome:
+        """After a factor, the same steps as for a client, for a sign-in to our own pages."""
+        assert flow.return_to is not None
+        policy = self._policy(None)
+        requirement = self._requirement(None)
+        if requirement.unmet(session.authentication.amr):
+            return await self._step_up(
+                flow, {}, session, policy, StepUp(requirement, mandatory=True), None
+            )
+        try:
+            await self.flows.finish(flow)
+        except StaleFlow:
+            return EXPIRED
+        return GoTo(flow.return_to)
+
+    async def _restart(self, flow: LoginFlow | None, params: Mapping[str, str]) -> LoginFlow | None:
+        """A flow waiting for a first factor (a step-up flow that now needs a new sign-in,
+        after prompt=login or max_age, starts over with nobody identified)."""
+        if flow is None:
+            return await self.flows.start(params, self.clock())
+        if flow.sub is None:
+            return flow
+        try:
+            return await self.flows.save(replace(flow, sub=None, pending={}))
+        except StaleFlow:
+            return None
+
+    async def _step_up(
+        self,
+        flow: LoginFlow | None,
+        params: Mapping[str, str],
+        session: BrowserSession,
+        policy: SignInPolicy,
+        decision: StepUp,
+        request: AuthorizationRequest | None,
+    ) -> Outcome:
+        sub = session.authentication.sub
+        offered = await self._second_factors(flow, policy, sub)
+        can_enrol = (
+            _ENROLLABLE_SECOND_FACTOR in policy.second_factors
+            and (enrollable := self.methods.get(_ENROLLABLE_SECOND_FACTOR)) is not None
+            and not await enrollable.enrolled(sub)
+        )
+        if not offered and not (decision.mandatory and can_enrol):
+            if request is None:
+                return ShowError(
+                    "This sign-in needs a second factor",
+                    "Your account has no second sign-in method this page accepts.",
+                    status_code=403,
+                )
+            unmet = UnmetAuthenticationRequirements("the required sign-in cannot be completed")
+            return Respond(respond_with_error(request.target, unmet))
+        try:
+            if flow is None:
+                flow = await self.flows.start(params, self.clock(), sub=sub)
+            elif flow.sub != sub:
+                flow = await self.flows.save(replace(flow, sub=sub))
+            else:
+                flow = await self.flows.save(flow)  # records the factor just completed
+        except StaleFlow:
+            return EXPIRED
+        return Continue("login", flow.id) if offered else Enrol(flow.id)
+
+    async def _second_factors(
+        self, flow: LoginFlow | None, policy: SignInPolicy, sub: str
+    ) -> list[Authenticator]:
+        """Second factors this person has set up and has not used in this sign-in."""
+        done = set(flow.done) if flow else set()
+        return [
+            method
+            for method in self._allowed(policy.second_factors, Factor.SECOND)
+            if method.id not in done and await method.enrolled(sub)
+        ]
+
+    async def _offered(self, flow: LoginFlow, policy: SignInPolicy) -> list[Authenticator]:
+        if flow.sub is None:
+            return self._allowed(policy.first_factors, Factor.FIRST)
+        return await self._second_factors(flow, policy, flow.sub)
+
+    def _allowed(self, ids: tuple[str, ...], factor: Factor) -> list[Authenticator]:
+        """The policy's methods this deployment runs, in the policy's order."""
+        methods = (self.methods.get(method_id) for method_id in ids)
+        return [m for m in methods if m is not None and factor in m.factors]
+
+    async def _login_page(
+        self,
+        flow: LoginFlow,
+        request: AuthorizationRequest | None,
+        device: str,
+        error: str | None = None,
+        notice: str | None = None,
+    ) -> Outcome:
+        offered = await self._offered(flow, self._policy(request))
+        hint = request.login_hint if request else None
+        prompts = []
+        pending = dict(flow.pending)
+        for method in offered:
+            attempt = Attempt(flow.id, flow.sub, flow.pending.get(method.id, {}), device, hint)
+            prompt = await method.begin(attempt)
+            if prompt.pending is not None:
+                pending[method.id] = prompt.pending
+            prompts.append((method.id, prompt))
+        if pending != flow.pending:
+            try:
+                flow = await self.flows.save(replace(flow, pending=pending))
+            except StaleFlow:
+                return EXPIRED
+        return ShowLogin(
+            flow.id,
+            request.target.redirect_uri if request else None,
+            tuple(prompts),
+            second_factor=flow.sub is not None,
+            error=error,
+            notice=notice,
+        )
+
+    async def _session_is_for(self, flow: LoginFlow, cookie: str | None) -> bool:
+        session = await self.sessions.find(cookie, self.clock())
+        return session is not None and session.authentication.sub == flow.sub
 
     async def _issue(self, request: AuthorizationRequest, issue: Issue) -> Outcome:
         authorization = Authorization(
@@ -245,10 +436,3 @@ class Interactions:
             return None
         claims = await id_token_hint_claims(request.id_token_hint, self.keyring, self.issuer)
         return str(claims["sub"])
-
-    async def _verify(self, form: Mapping[str, str]) -> Verified | Failed:
-        for authenticator in self.authenticators:
-            result = await authenticator.verify(form)
-            if isinstance(result, Verified | Failed):
-                return result
-        return Failed("Choose a way to sign in.")

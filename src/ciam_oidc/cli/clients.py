@@ -35,7 +35,11 @@ def describe_client(client: Client) -> dict[str, Any]:
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "first_party": client.first_party,
         "created_at": client.created_at,
-    } | ({"jwks": client.jwks} if client.jwks is not None else {})
+    } | {
+        name: value
+        for name in ("jwks", "first_factors", "second_factors", "require_mfa")
+        if (value := getattr(client, name)) is not None
+    }
 
 
 async def register_client(
@@ -68,6 +72,18 @@ def add_parser(commands: Any) -> None:
     create.add_argument(
         "--jwks-file", type=Path, help="private_key_jwt: a JSON file holding the public JWK Set"
     )
+    create.add_argument(
+        "--first-factors", type=_methods, help="comma-separated methods that may start a sign-in"
+    )
+    create.add_argument(
+        "--second-factors", type=_methods, help="comma-separated methods that count as second"
+    )
+    create.add_argument(
+        "--require-mfa",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="two factors for every sign-in (default: CIAM_REQUIRE_MFA)",
+    )
     create.add_argument("--json", action="store_true")
     create.set_defaults(run=_create)
     listing = actions.add_parser("list", help="list clients")
@@ -95,6 +111,9 @@ async def _create(provider: Provider, args: argparse.Namespace) -> None:
         id_token_signed_response_alg=args.id_token_alg,
         first_party=args.first_party,
         jwks=_read_jwks(args.jwks_file) if args.jwks_file else None,
+        first_factors=args.first_factors,
+        second_factors=args.second_factors,
+        require_mfa=args.require_mfa,
     )
     if args.id_token_alg not in provider.settings.signing_algs:
         raise CommandError(f"--id-token-alg {args.id_token_alg} is not in CIAM_SIGNING_ALGS")
@@ -103,6 +122,10 @@ async def _create(provider: Provider, args: argparse.Namespace) -> None:
     if secret:
         shown["client_secret"] = secret
     emit(shown, args.json)
+
+
+def _methods(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
 def _read_jwks(path: Path) -> Any:

@@ -29,6 +29,8 @@ AUTH_METHODS = (
 _HMAC_SECRET_BYTES = 64
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 ID_TOKEN_ALGS = ("RS256", "ES256", "Ed25519")
+SIGN_IN_METHODS = ("password", "totp", "passkey", "magic_link")
+_IDENTIFYING_METHODS = ("password", "passkey", "magic_link")
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
@@ -55,6 +57,10 @@ class Client:
     sealed_secret: bytes | None = field(default=None, repr=False)
     # private_key_jwt: the client's public keys, a JWK Set (RFC 7591 §2 `jwks`).
     jwks: dict[str, Any] | None = field(default=None, hash=False)
+    # The client's sign-in policy; None leaves each choice to the server's default.
+    first_factors: tuple[str, ...] | None = None
+    second_factors: tuple[str, ...] | None = None
+    require_mfa: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,9 @@ class ClientRequest:
     id_token_signed_response_alg: str = "RS256"
     first_party: bool = False
     jwks: Mapping[str, Any] | None = None
+    first_factors: tuple[str, ...] | None = None
+    second_factors: tuple[str, ...] | None = None
+    require_mfa: bool | None = None
 
 
 def register_client(
@@ -113,8 +122,21 @@ def register_client(
         first_party=request.first_party,
         sealed_secret=_sealed_for(method, secret, client_id, secret_box),
         jwks=jwks,
+        first_factors=_check_methods(request.first_factors, _IDENTIFYING_METHODS),
+        second_factors=_check_methods(request.second_factors, SIGN_IN_METHODS),
+        require_mfa=request.require_mfa,
     )
     return client, secret
+
+
+def _check_methods(
+    methods: tuple[str, ...] | None, allowed: tuple[str, ...]
+) -> tuple[str, ...] | None:
+    if methods is None:
+        return None
+    if not methods or any(method not in allowed for method in methods):
+        raise InvalidClientMetadata(f"sign-in methods must be among {', '.join(allowed)}")
+    return tuple(dict.fromkeys(methods))
 
 
 def _new_secret_for(method: str, secret: str | None) -> str | None:

@@ -78,6 +78,19 @@ class ConsentRequired(OAuthError):
     error = "consent_required"
 
 
+class InteractionRequired(OAuthError):
+    """OpenID Connect Core §3.1.2.6: prompt=none, and the sign-in needs another step."""
+
+    error = "interaction_required"
+
+
+class UnmetAuthenticationRequirements(OAuthError):
+    """OpenID Connect Unmet Authentication Requirements 1.0 §2: an essential `acr` (or the
+    client's policy) asks for a sign-in this person cannot complete."""
+
+    error = "unmet_authentication_requirements"
+
+
 class RequestNotSupported(OAuthError):
     error = "request_not_supported"
 

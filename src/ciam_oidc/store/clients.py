@@ -33,6 +33,9 @@ class ClientRow(Base):
     first_party: Mapped[bool] = mapped_column(Boolean, server_default=false())
     sealed_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    first_factors: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    second_factors: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    require_mfa: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class SqlClientStore:

@@ -2,24 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ciam_oidc.authn.interaction import Interactions, ShowConsent, ShowLogin
+from ciam_oidc.authn.interaction import Interactions
 from ciam_oidc.protocol.errors import InvalidRequest
-from ciam_oidc.web.csrf import FORM_FIELD, CsrfRejected
+from ciam_oidc.web.device_cookie import DeviceCookie
+from ciam_oidc.web.forms import checked_form
 from ciam_oidc.web.oauth_responses import single_valued, single_valued_form
 from ciam_oidc.web.outcomes import OutcomePages
 from ciam_oidc.web.session_cookie import SessionCookie
 
 AUTHORIZE_PATH = "/authorize"
 _BAD_FORM = ("This page could not be read", "Go back to the application and try again.")
-_EXPIRED_FORM = ("This page has expired", "Go back, reload the page and try again.")
+
+
+@dataclass(frozen=True)
+class LoginSubmission:
+    """Answers a sign-in method's form; also what an emailed link's confirmation submits."""
+
+    interactions: Interactions
+    outcomes: OutcomePages
+    cookie: SessionCookie
+    device: DeviceCookie
+
+    async def __call__(self, request: Request, flow_id: str, form: Mapping[str, str]) -> Response:
+        browser, new = self.device.read_or_new(request)
+        outcome, new_session = await self.interactions.submit_login(
+            flow_id, form, self.cookie.read(request), browser
+        )
+        response = self.outcomes.render(request, outcome)
+        if new_session:
+            self.cookie.write(response, new_session)
+        if new:
+            self.device.write(response, browser)
+        return response
 
 
 def authorize_router(
-    interactions: Interactions, outcomes: OutcomePages, cookie: SessionCookie
+    interactions: Interactions,
+    outcomes: OutcomePages,
+    cookie: SessionCookie,
+    device: DeviceCookie,
 ) -> APIRouter:
     router = APIRouter(tags=["oauth"])
     base = outcomes.base_path
@@ -37,35 +65,30 @@ def authorize_router(
         return outcomes.render(request, outcome)
 
     @router.get(f"{base}/login", include_in_schema=False)
-    async def login_page(request: Request) -> Response:
-        outcome = await interactions.resume(request.query_params.get("flow", ""))
-        if isinstance(outcome, ShowLogin):
-            return outcomes.login_page(request, outcome)
-        return outcomes.render(request, outcome)
+    @router.get(f"{base}/consent", include_in_schema=False)
+    async def flow_page(request: Request) -> Response:
+        """The page the flow waits on, whichever of the two was asked for."""
+        browser, new = device.read_or_new(request)
+        outcome = await interactions.resume(
+            request.query_params.get("flow", ""), cookie.read(request), browser
+        )
+        response = outcomes.render(request, outcome)
+        if new:
+            device.write(response, browser)
+        return response
 
     @router.post(f"{base}/login", include_in_schema=False)
     async def login(request: Request) -> Response:
-        form = await _checked_form(request, outcomes, "login")
+        form = await checked_form(request, outcomes, "login")
         if isinstance(form, Response):
             return form
-        outcome, new_session = await interactions.submit_login(
-            form.get("flow", ""), form, cookie.read(request)
+        return await LoginSubmission(interactions, outcomes, cookie, device)(
+            request, form.get("flow", ""), form
         )
-        response = outcomes.render(request, outcome)
-        if new_session:
-            cookie.write(response, new_session)
-        return response
-
-    @router.get(f"{base}/consent", include_in_schema=False)
-    async def consent_page(request: Request) -> Response:
-        outcome = await interactions.resume(request.query_params.get("flow", ""))
-        if isinstance(outcome, ShowConsent):
-            return outcomes.consent_page(request, outcome)
-        return outcomes.render(request, outcome)
 
     @router.post(f"{base}/consent", include_in_schema=False)
     async def consent(request: Request) -> Response:
-        form = await _checked_form(request, outcomes, "consent")
+        form = await checked_form(request, outcomes, "consent")
         if isinstance(form, Response):
             return form
         allow = form.get("decision") == "allow"
@@ -82,17 +105,3 @@ async def request_parameters(request: Request) -> dict[str, str]:
     if request.method == "POST":
         return await single_valued_form(request)
     return single_valued(request.query_params.multi_items())
-
-
-async def _checked_form(
-    request: Request, outcomes: OutcomePages, purpose: str
-) -> dict[str, str] | Response:
-    try:
-        form = await single_valued_form(request)
-    except InvalidRequest:
-        return outcomes.pages.error_page(*_BAD_FORM, status_code=400)
-    try:
-        outcomes.csrf.check(request, form.get(FORM_FIELD), purpose)
-    except CsrfRejected:
-        return outcomes.pages.error_page(*_EXPIRED_FORM, status_code=403)
-    return form

@@ -22,7 +22,7 @@ from ciam_oidc.protocol.ports import ClientStore
 from ciam_oidc.web.authorize import request_parameters
 from ciam_oidc.web.csrf import FORM_FIELD, CsrfRejected
 from ciam_oidc.web.outcomes import OutcomePages, redirect
-from ciam_oidc.web.security_headers import policy_allowing_form_action
+from ciam_oidc.web.security_headers import page_policy
 from ciam_oidc.web.session_cookie import SessionCookie
 
 END_SESSION_PATH = "/logout"
@@ -85,7 +85,7 @@ def _confirmation(
         "csrf_token": issued.token,
     }
     uri = logout.post_logout_redirect_uri
-    headers = {"Content-Security-Policy": policy_allowing_form_action(uri)} if uri else None
+    headers = {"Content-Security-Policy": page_policy(uri)} if uri else None
     response = outcomes.pages.render("logout.html", context, headers=headers)
     outcomes.csrf.set_cookie(response, issued)
     return response

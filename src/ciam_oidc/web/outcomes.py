@@ -9,7 +9,10 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ciam_oidc.authn.interaction import (
+from ciam_oidc.authn.outcomes import (
+    Continue,
+    Enrol,
+    GoTo,
     Outcome,
     Respond,
     ShowConsent,
@@ -19,7 +22,7 @@ from ciam_oidc.authn.interaction import (
 from ciam_oidc.protocol.authorization.response import AuthorizationResponse
 from ciam_oidc.web.csrf import CsrfProtection
 from ciam_oidc.web.pages import Pages
-from ciam_oidc.web.security_headers import policy_allowing_form_action
+from ciam_oidc.web.security_headers import page_policy
 
 SCOPE_WORDS = {
     "openid": "Know who you are on this site (an identifier for your account)",
@@ -29,6 +32,10 @@ SCOPE_WORDS = {
     "phone": "See your phone number",
     "offline_access": "Keep access while you are not using the application",
 }
+
+
+# Where a person without a second factor sets one up in the middle of a sign-in.
+ENROL_PATH = "/account/totp"
 
 
 class OutcomePages:
@@ -46,20 +53,43 @@ class OutcomePages:
             if outcome.response.is_form_post:
                 return self._form_post(outcome.response)
             return redirect(outcome.response.redirect_url, status)
-        page = "login" if isinstance(outcome, ShowLogin) else "consent"
-        if isinstance(outcome, ShowLogin) and outcome.error:
+        if isinstance(outcome, ShowLogin):
             return self.login_page(request, outcome)
-        url = f"{self.base_path}/{page}?{urlencode({'flow': outcome.flow_id})}"
-        return redirect(url, status)
+        if isinstance(outcome, ShowConsent):
+            return self.consent_page(request, outcome)
+        return redirect(self._location(outcome), status)
+
+    def _location(self, outcome: Continue | GoTo | Enrol) -> str:
+        if isinstance(outcome, GoTo):
+            return outcome.path
+        flow_page = f"{self.base_path}/{{}}?{urlencode({'flow': outcome.flow_id})}"
+        if isinstance(outcome, Continue):
+            return flow_page.format(outcome.page)
+        continue_to = urlencode({"continue": flow_page.format("login")})
+        return f"{self.base_path}{ENROL_PATH}?{continue_to}"
 
     def login_page(self, request: Request, outcome: ShowLogin) -> Response:
-        context = {
+        """The methods offered, each drawn by its own partial template (one form each)."""
+        issued = self.csrf.issue(request, "login")
+        shared = {
             "flow_id": outcome.flow_id,
-            "email": outcome.login_hint,
-            "error": outcome.error,
             "action": f"{self.base_path}/login",
+            "csrf_token": issued.token,
         }
-        return self._form(request, "login", "login.html", context, outcome.return_to)
+        context = {
+            **shared,
+            "methods": [
+                self.pages.fragment(prompt.template, {**prompt.context, **shared})
+                for _, prompt in outcome.methods
+            ],
+            "second_factor": outcome.second_factor,
+            "error": outcome.error,
+            "notice": outcome.notice,
+        }
+        policy = {"Content-Security-Policy": page_policy(outcome.return_to)}
+        response = self.pages.render("login.html", context, headers=policy)
+        self.csrf.set_cookie(response, issued)
+        return response
 
     def consent_page(self, request: Request, outcome: ShowConsent) -> Response:
         context = {
@@ -68,18 +98,22 @@ class OutcomePages:
             "scope_descriptions": [SCOPE_WORDS.get(scope, scope) for scope in outcome.scope],
             "action": f"{self.base_path}/consent",
         }
-        return self._form(request, "consent", "consent.html", context, outcome.return_to)
+        return self.form_page(request, "consent", "consent.html", context, outcome.return_to)
 
-    def _form(
+    def form_page(
         self,
         request: Request,
         purpose: str,
         template: str,
         context: Mapping[str, object],
-        return_to: str,
+        return_to: str | None = None,
     ) -> Response:
+        """A page with a CSRF-protected form for `purpose` (checked by `forms.checked_form`).
+
+        `return_to` is a verified client redirect URI the form's answer may redirect to.
+        """
         issued = self.csrf.issue(request, purpose)
-        policy = {"Content-Security-Policy": policy_allowing_form_action(return_to)}
+        policy = {"Content-Security-Policy": page_policy(return_to)}
         response = self.pages.render(
             template, {**context, "csrf_token": issued.token}, headers=policy
         )

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
@@ -52,6 +53,10 @@ class Pages:
         return HTMLResponse(
             body, status_code=status_code, headers={"Cache-Control": "no-store", **(headers or {})}
         )
+
+    def fragment(self, name: str, context: Mapping[str, Any]) -> Markup:
+        """A partial template rendered on its own, for a page to place as it is."""
+        return Markup(self._env.get_template(name).render(context))  # noqa: S704 (autoescaped)
 
     def error_page(
         self, title: str, message: str, status_code: int, return_url: str | None = None

@@ -23,16 +23,22 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def policy_allowing_form_action(uri: str) -> str:
-    """The default policy, letting a form's response redirect to `uri`'s origin as well.
+def page_policy(form_target: str | None = None) -> str:
+    """The policy for our own pages: scripts from /static only (the passkey ceremony), and
+    forms whose response may redirect to `form_target`'s origin as well.
 
     Browsers apply form-action to the redirects that follow a form submission, so a sign-in or
-    consent form whose answer redirects to the client needs the client's origin here. `uri`
-    must be a redirect URI already matched against the client's registration.
+    consent form whose answer redirects to the client needs the client's origin here.
+    `form_target` must be a redirect URI already matched against the client's registration.
     """
-    parts = urlsplit(uri)
+    policy = CONTENT_SECURITY_POLICY.replace(
+        "default-src 'none';", "default-src 'none'; script-src 'self';"
+    )
+    if form_target is None:
+        return policy
+    parts = urlsplit(form_target)
     source = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
-    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {source}")
+    return policy.replace("form-action 'self'", f"form-action 'self' {source}")
 
 
 # Two years, without includeSubDomains: the issuer's sibling hosts are not ours to govern.

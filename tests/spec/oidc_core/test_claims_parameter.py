@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import json
 
-from joserfc import jwt
-from joserfc.jwk import KeySet
-
 from ciam_oidc.app import Provider
 from tests.spec.browser import (
-    REDIRECT_URI,
-    VERIFIER,
     Browser,
     add_customer,
     authorization_params,
-    callback_params,
+    id_token_claims,
+    redeem,
     register_rp,
 )
 
@@ -27,16 +23,8 @@ async def test_individually_requested_claims_are_released_where_asked(
     claims = {"userinfo": {"name": None}, "id_token": {"email": {"essential": True}}}
     params = authorization_params(rp, scope="openid", claims=json.dumps(claims))
     done = await browser.sign_in(await browser.authorize(params))  # openid alone: no consent
-    form = {
-        "grant_type": "authorization_code",
-        "code": callback_params(done)["code"],
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": VERIFIER,
-    }
-    tokens = (await browser.http.post("/token", data=form, auth=(rp.client_id, rp.secret))).json()
-
-    keys = KeySet.import_key_set((await browser.http.get("/jwks")).json())
-    id_token = jwt.decode(tokens["id_token"], keys, algorithms=["RS256"]).claims
+    tokens = await redeem(browser, rp, done)
+    id_token = await id_token_claims(browser, tokens["id_token"])
     assert id_token["email"] == "alice@example.com"
     assert "name" not in id_token
 

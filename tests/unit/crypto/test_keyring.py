@@ -16,23 +16,16 @@ from ciam_oidc.crypto.keyring import KeyRing, RotationPolicy
 from ciam_oidc.crypto.signing_keys import generate_private_key
 from ciam_oidc.store.database import Database
 from ciam_oidc.store.keys import SqlKeyStore
+from tests.support.clock import Clock
 
 LEAD = timedelta(minutes=5)
 RETIREMENT = timedelta(hours=1)
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k"}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(datetime(2026, 1, 1, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -22,19 +22,12 @@ from ciam_oidc.protocol.tokens.access_token_verifier import (
     AccessTokenVerifier,
     VerifiedAccessToken,
 )
+from tests.support.clock import Clock
 
 ISSUER = "https://id.example.com"
 TTL = 600
 START = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
 ALGS = ("RS256", "ES256", "Ed25519")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class MemoryKeyStore:
@@ -114,7 +107,7 @@ class Setup:
 
 @pytest.fixture
 async def setup() -> Setup:
-    clock = Clock()
+    clock = Clock(START)
     policy = RotationPolicy(ALGS, timedelta(minutes=5), timedelta(hours=1), cache_seconds=0)
     keyring = KeyRing(MemoryKeyStore(), SecretBox(b"m" * 32, "signing-keys"), policy, clock)
     await keyring.ensure_keys()

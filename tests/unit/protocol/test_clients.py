@@ -115,3 +115,28 @@ def test_inconsistent_or_unsupported_metadata_is_refused(
 def test_duplicate_values_are_collapsed_in_order() -> None:
     client, _ = register_client(request(scope="openid email openid profile"), NOW)
     assert client.scope == "openid email profile"
+
+
+def test_a_sign_in_policy_is_kept_and_left_to_the_server_when_unset() -> None:
+    client, _ = register_client(
+        request(first_factors=("passkey", "passkey"), second_factors=("totp",), require_mfa=True),
+        NOW,
+    )
+    assert client.first_factors == ("passkey",)
+    assert client.second_factors == ("totp",)
+    assert client.require_mfa is True
+    default, _ = register_client(WEB, NOW)
+    assert (default.first_factors, default.second_factors, default.require_mfa) == (None,) * 3
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"first_factors": ("totp",)},  # a code cannot say who is signing in
+        {"first_factors": ()},
+        {"second_factors": ("sms",)},
+    ],
+)
+def test_a_sign_in_policy_names_known_methods_in_their_roles(changes: dict[str, object]) -> None:
+    with pytest.raises(InvalidClientMetadata):
+        register_client(request(**changes), NOW)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ciam_oidc.authn.authenticators import Failed, NotResponsible, Result, Verified
+from ciam_oidc.authn.authenticators import Attempt, Factor, Failed, Prompt, Result, Verified
 from ciam_oidc.authn.throttle import LoginThrottle
 from ciam_oidc.crypto.passwords import hash_password, verify_password
 from ciam_oidc.protocol.ports import UserStore
@@ -26,25 +26,44 @@ class PasswordAuthenticator:
     throttle: LoginThrottle
     _decoy_hash: str | None = None
     id: str = "password"
+    factors: frozenset[Factor] = frozenset({Factor.FIRST, Factor.SECOND})
 
-    async def verify(self, form: Mapping[str, str]) -> Result:
-        if "password" not in form:
-            return NotResponsible()
-        try:
-            identifier: str | None = normalize_email(form.get("email", ""))
-        except InvalidUser:
-            identifier = None  # still counted and verified against the decoy, like a miss
-        throttle_key = identifier or form.get("email", "").strip().lower()
+    async def enrolled(self, sub: str) -> bool:
+        user = await self.users.get_user(sub)
+        return user is not None and user.password_hash is not None
+
+    async def begin(self, attempt: Attempt) -> Prompt:
+        context = {"email": attempt.login_hint, "identified": attempt.sub is not None}
+        return Prompt("methods/password.html", context)
+
+    async def verify(self, attempt: Attempt, form: Mapping[str, str]) -> Result:
+        """As a second factor the account is known: only its password is asked for."""
+        throttle_key, identifier = self._claimed_account(attempt, form)
         if not await self.throttle.admit(throttle_key):
             return _THROTTLED
-        user = await self._verified_user(identifier, form["password"])
+        if attempt.sub is not None:
+            claimed = await self.users.get_user(attempt.sub)
+        else:
+            claimed = await self.users.find_user_by_email(identifier) if identifier else None
+        user = await self._verified_user(claimed, form.get("password", ""))
         if user is None:
             return _WRONG
         await self.throttle.succeeded(throttle_key)
         return Verified(sub=user.sub, amr=("pwd",))
 
-    async def _verified_user(self, identifier: str | None, password: str) -> User | None:
-        user = await self.users.find_user_by_email(identifier) if identifier else None
+    @staticmethod
+    def _claimed_account(attempt: Attempt, form: Mapping[str, str]) -> tuple[str, str | None]:
+        """The throttle key and the normalized address (None when not an address at all)."""
+        if attempt.sub is not None:
+            return f"sub:{attempt.sub}", None
+        try:
+            identifier = normalize_email(form.get("email", ""))
+        except InvalidUser:
+            # Still counted, and verified against the decoy, like a miss.
+            return form.get("email", "").strip().lower(), None
+        return identifier, identifier
+
+    async def _verified_user(self, user: User | None, password: str) -> User | None:
         if user is None or user.password_hash is None or user.disabled:
             await verify_password(password, await self._decoy())
             return None

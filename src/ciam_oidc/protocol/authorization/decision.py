@@ -3,12 +3,18 @@ to sign in or to consent, or answer with an error (OpenID Connect Core §3.1.2.3
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from ciam_oidc.protocol.acr import AcrRequirement, reported_acr
 from ciam_oidc.protocol.authorization.request import AuthorizationRequest
 from ciam_oidc.protocol.authorizations import Authentication
-from ciam_oidc.protocol.errors import ConsentRequired, LoginRequired, OAuthError
+from ciam_oidc.protocol.errors import (
+    ConsentRequired,
+    InteractionRequired,
+    LoginRequired,
+    OAuthError,
+)
 from ciam_oidc.protocol.ports import BrowserSession
 
 
@@ -17,6 +23,16 @@ class Login:
     """The person must (re-)authenticate; `reason` is shown to them."""
 
     reason: str
+
+
+@dataclass(frozen=True)
+class StepUp:
+    """The person is signed in, but not strongly enough: ask for another factor, not a new
+    sign-in."""
+
+    requirement: AcrRequirement
+    mandatory: bool
+    """False when only preferred (acr_values): going on without it is allowed."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +49,7 @@ class Issue:
     scope: tuple[str, ...]
 
 
-Decision = Login | Consent | Issue
+Decision = Login | StepUp | Consent | Issue
 
 
 def decide(
@@ -42,19 +58,31 @@ def decide(
     consented: frozenset[str],
     now: datetime,
     *,
+    requirement: AcrRequirement | None = None,
+    can_step_up: bool = False,
     just_authenticated: bool = False,
     hinted_sub: str | None = None,
 ) -> Decision:
-    """Raises the OAuthError for prompt=none when interaction would be needed."""
+    """Raises the OAuthError for prompt=none when interaction would be needed.
+
+    `can_step_up` says whether the person has another factor to offer, which is what decides
+    whether merely preferred classes (acr_values) are worth asking for.
+    """
+    requirement = requirement or AcrRequirement()
     login_reason = _login_reason(request, session, now, just_authenticated, hinted_sub)
     if login_reason is not None or session is None:
         return _interact(request, Login(login_reason or "sign in to continue"), LoginRequired)
+    amr = session.authentication.amr
+    mandatory = bool(requirement.unmet(amr))
+    if mandatory or (can_step_up and requirement.preference_unmet(amr)):
+        return _interact(request, StepUp(requirement, mandatory), InteractionRequired)
+    authentication = replace(session.authentication, acr=reported_acr(amr, requirement.requested))
     scope = _effective_scope(request, consented)
     missing = [value for value in scope if value not in consented and value != "openid"]
     needs_consent = not request.client.first_party and (missing or "consent" in request.prompt)
     if needs_consent:
         return _interact(request, Consent(scope), ConsentRequired)
-    return Issue(session.authentication, session.id, scope)
+    return Issue(authentication, session.id, scope)
 
 
 def _login_reason(
@@ -81,7 +109,7 @@ def _login_reason(
 
 
 def _interact(
-    request: AuthorizationRequest, interaction: Login | Consent, error: type[OAuthError]
+    request: AuthorizationRequest, interaction: Login | StepUp | Consent, error: type[OAuthError]
 ) -> Decision:
     if "none" in request.prompt:
         raise error("user interaction is required but prompt=none was given")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ciam_oidc.protocol import acr
 from ciam_oidc.protocol.authorization.request import PROMPTS, SCOPES_SUPPORTED
 from ciam_oidc.protocol.authorization.response import RESPONSE_MODES
 
@@ -17,6 +18,7 @@ def authorization_metadata(issuer: str, path: str) -> dict[str, Any]:
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": list(PROMPTS),
         "claims_parameter_supported": True,
+        "acr_values_supported": list(acr.SUPPORTED),
         # Discovery §3 defaults request_uri_parameter_supported to true: say it is not.
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

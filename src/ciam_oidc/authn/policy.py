@@ -1,0 +1,38 @@
+"""Sign-in policies: which methods may start a sign-in, which count as a second factor, and
+whether two factors are required, per client with the server's settings as the default."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ciam_oidc.protocol.clients import Client
+
+
+@dataclass(frozen=True)
+class SignInPolicy:
+    first_factors: tuple[str, ...]
+    second_factors: tuple[str, ...]
+    require_mfa: bool
+
+
+@dataclass(frozen=True)
+class Policies:
+    default: SignInPolicy
+
+    @classmethod
+    def from_settings(
+        cls, first: Sequence[str], second: Sequence[str], require_mfa: bool
+    ) -> Policies:
+        return cls(SignInPolicy(tuple(first), tuple(second), require_mfa))
+
+    def for_client(self, client: Client | None) -> SignInPolicy:
+        if client is None:
+            return self.default
+        return SignInPolicy(
+            first_factors=client.first_factors or self.default.first_factors,
+            second_factors=client.second_factors or self.default.second_factors,
+            require_mfa=(
+                self.default.require_mfa if client.require_mfa is None else client.require_mfa
+            ),
+        )
