@@ -21,8 +21,12 @@ from ciam_oidc.store import (  # noqa: F401  (register the tables)
     grants,
     keys,
     login_flows,
+    mail_links,
+    mailbox,
+    passkeys,
     revoked_tokens,
     sessions,
+    totp,
     users,
 )
 from ciam_oidc.store.base import Base

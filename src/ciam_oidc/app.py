@@ -11,16 +11,28 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
 
 from ciam_oidc import __version__
+from ciam_oidc.authn.authenticators import Authenticator, Registry
+from ciam_oidc.authn.authenticators.magic_link import MagicLinkAuthenticator
+from ciam_oidc.authn.authenticators.passkey import PasskeyAuthenticator
 from ciam_oidc.authn.authenticators.password import PasswordAuthenticator
+from ciam_oidc.authn.authenticators.totp import TotpAuthenticator
 from ciam_oidc.authn.flows import LoginFlows
 from ciam_oidc.authn.interaction import Interactions
+from ciam_oidc.authn.mail import BackgroundMailer, Mailbox, Mailer
+from ciam_oidc.authn.passkeys import Passkeys
+from ciam_oidc.authn.policy import Policies
+from ciam_oidc.authn.recovery_codes import RecoveryCodes
 from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.authn.throttle import LoginThrottle
+from ciam_oidc.authn.totp_enrolment import TotpEnrolment
 from ciam_oidc.crypto.derived_keys import derive_key
 from ciam_oidc.crypto.encryption import SecretBox
 from ciam_oidc.crypto.keyring import KeyRing, RotationPolicy, utc_now
+from ciam_oidc.mail.smtp import SmtpMailer
 from ciam_oidc.protocol.authorization.metadata import authorization_metadata
 from ciam_oidc.protocol.client_assertion import ClientAssertionVerifier
 from ciam_oidc.protocol.client_auth import ClientAuthenticator
@@ -49,17 +61,27 @@ from ciam_oidc.store.database import Database
 from ciam_oidc.store.grants import SqlGrantStore
 from ciam_oidc.store.keys import SqlKeyStore
 from ciam_oidc.store.login_flows import SqlLoginFlowStore
+from ciam_oidc.store.mail_links import SqlMagicLinkStore
+from ciam_oidc.store.mailbox import DevMailbox
 from ciam_oidc.store.migrations import current_revision, head_revision
+from ciam_oidc.store.passkeys import SqlPasskeyStore
 from ciam_oidc.store.refresh_lookup import SqlRefreshTokenLookup
 from ciam_oidc.store.revoked_tokens import SqlRevokedTokenStore
 from ciam_oidc.store.sessions import SqlSessionStore
+from ciam_oidc.store.totp import SqlTotpStore
 from ciam_oidc.store.users import SqlUserStore
-from ciam_oidc.web.authorize import AUTHORIZE_PATH, authorize_router
+from ciam_oidc.web.account import AccountGuard, account_router
+from ciam_oidc.web.account_passkeys import passkeys_router
+from ciam_oidc.web.account_totp import totp_router
+from ciam_oidc.web.authorize import AUTHORIZE_PATH, LoginSubmission, authorize_router
 from ciam_oidc.web.csrf import CsrfProtection
+from ciam_oidc.web.dev_mailbox import dev_mailbox_router
+from ciam_oidc.web.device_cookie import DeviceCookie
 from ciam_oidc.web.discovery import discovery_router
 from ciam_oidc.web.end_session import END_SESSION_PATH, end_session_router
 from ciam_oidc.web.health import health_router
 from ciam_oidc.web.jwks import JWKS_PATH, jwks_router
+from ciam_oidc.web.magic_link import magic_link_router
 from ciam_oidc.web.outcomes import OutcomePages
 from ciam_oidc.web.pages import Pages, static_files
 from ciam_oidc.web.security_headers import SecurityHeaders
@@ -96,6 +118,13 @@ class Provider:
     introspection: IntrospectionEndpoint
     client_secrets: SecretBox
     """Seals and opens the secrets of client_secret_jwt clients."""
+    outbox: BackgroundMailer | None
+    """Outgoing mail, sent in the background; None when no way to send mail is configured."""
+    mailbox: Mailbox | None
+    """The dev mailbox, when mail is kept rather than sent (CIAM_DEV_MAILBOX)."""
+    magic_links: MagicLinkAuthenticator | None
+    totp_enrolment: TotpEnrolment
+    passkeys: Passkeys
 
     async def schema_problem(self) -> str | None:
         """None when the database answers and carries the newest migration."""
@@ -119,7 +148,14 @@ class Provider:
         for key in await self.keyring.ensure_keys():
             log.info("created %s signing key %s", key.alg, key.kid)
 
+    async def account_name(self, sub: str) -> str:
+        """How pages and authenticator apps name an account: its email address."""
+        user = await self.users.get_user(sub)
+        return user.email if user else sub
+
     async def close(self) -> None:
+        if self.outbox is not None:
+            await self.outbox.aclose()
         await self.database.dispose()
 
 
@@ -144,6 +180,47 @@ def build_provider(settings: Settings) -> Provider:
         timedelta(seconds=settings.login_failure_window),
         utc_now,
     )
+    mailbox = DevMailbox(database, utc_now) if settings.uses_dev_mailbox else None
+    mailer: Mailer | None = mailbox or (
+        SmtpMailer.from_settings(settings) if settings.smtp_host else None
+    )
+    outbox = BackgroundMailer(mailer) if mailer else None
+    magic_links = (
+        MagicLinkAuthenticator(
+            users=users,
+            links=SqlMagicLinkStore(database),
+            mailer=outbox,
+            throttle=throttle,
+            base_url=settings.issuer,
+            ttl=timedelta(seconds=settings.magic_link_ttl),
+            clock=utc_now,
+        )
+        if outbox
+        else None
+    )
+    totp_store = SqlTotpStore(database)
+    totp_box = SecretBox(settings.secret_bytes(), "totp")
+    recovery_codes = RecoveryCodes(settings.secret_bytes())
+    totp_enrolment = TotpEnrolment(
+        totp_store,
+        totp_box,
+        recovery_codes,
+        settings.totp_issuer_name or str(urlsplit(settings.issuer).hostname),
+        utc_now,
+    )
+    passkeys = Passkeys(
+        SqlPasskeyStore(database),
+        settings.rp_id,
+        settings.webauthn_rp_name,
+        settings.passkey_origins,
+        utc_now,
+    )
+    methods: list[Authenticator | None] = [
+        PasswordAuthenticator(users, throttle),
+        PasskeyAuthenticator(passkeys, throttle),
+        TotpAuthenticator(totp_store, totp_box, recovery_codes, throttle, utc_now),
+        magic_links,
+    ]
     interactions = Interactions(
         clients=clients,
         consents=SqlConsentStore(database),
@@ -151,7 +228,10 @@ def build_provider(settings: Settings) -> Provider:
         grants=grant_store,
         flows=LoginFlows(SqlLoginFlowStore(database)),
         sessions=Sessions(SqlSessionStore(database), timedelta(seconds=settings.session_ttl)),
-        authenticators=[PasswordAuthenticator(users, throttle)],
+        methods=Registry(*(method for method in methods if method is not None)),
+        policies=Policies.from_settings(
+            settings.first_factors, settings.second_factors, settings.require_mfa
+        ),
         keyring=keyring,
         issuer=settings.issuer,
         code_ttl=settings.authorization_code_ttl,
@@ -219,6 +299,11 @@ def build_provider(settings: Settings) -> Provider:
             client_auth, verifier, refresh_lookup, grant_store, utc_now
         ),
         client_secrets=client_secrets,
+        outbox=outbox,
+        mailbox=mailbox,
+        magic_links=magic_links,
+        totp_enrolment=totp_enrolment,
+        passkeys=passkeys,
     )
 
 
@@ -253,7 +338,34 @@ def create_app(settings: Settings) -> FastAPI:
     )
     cookie = SessionCookie(secure=secure, max_age=settings.session_ttl)
     app.include_router(discovery_router(metadata))
-    app.include_router(authorize_router(provider.interactions, outcomes, cookie))
+    sessions = provider.interactions.sessions
+    guard = AccountGuard(sessions, cookie, issuer_path, utc_now)
+    device = DeviceCookie(secure)
+    app.include_router(authorize_router(provider.interactions, outcomes, cookie, device))
+    app.include_router(passkeys_router(guard, outcomes, provider.passkeys, provider.account_name))
+    app.include_router(totp_router(guard, outcomes, provider.totp_enrolment, provider.account_name))
+    if provider.magic_links is not None:
+        submit = LoginSubmission(provider.interactions, outcomes, cookie, device)
+
+        async def redeem(flow_id: str, token: str, request: Request) -> Response:
+            return await submit(request, flow_id, {"method": "magic_link", "token": token})
+
+        app.include_router(
+            magic_link_router(
+                outcomes,
+                provider.magic_links,
+                device,
+                redeem,
+                provider.interactions.redirect_target,
+            )
+        )
+    if provider.mailbox is not None:
+        app.include_router(
+            dev_mailbox_router(provider.mailbox, outcomes.pages, issuer_path, settings.issuer)
+        )
+    app.include_router(
+        account_router(guard, outcomes, provider.interactions, provider.account_name)
+    )
     app.include_router(token_router(provider.token_endpoint, issuer_path))
     app.include_router(userinfo_router(provider.userinfo, issuer_path))
     app.include_router(revocation_router(provider.revocation, issuer_path))

@@ -50,7 +50,15 @@ async def _demo(provider: Provider, args: argparse.Namespace) -> None:
             "password": password,
             "authorization_url": _authorization_url(provider.settings.issuer, verifier),
             "code_verifier": verifier,
-        },
+            # Where the customer adds passkeys and an authenticator app.
+            "account_url": f"{provider.settings.issuer}/account",
+        }
+        | (
+            # Sign-in links are mailed here rather than sent while no SMTP server is set up.
+            {"dev_mailbox_url": f"{provider.settings.issuer}/dev/mailbox"}
+            if provider.settings.uses_dev_mailbox
+            else {}
+        ),
         args.json,
     )
 
