@@ -118,13 +118,7 @@ class Provider:
     introspection: IntrospectionEndpoint
     client_secrets: SecretBox
     """Seals and opens the secrets of client_secret_jwt clients."""
-    outbox: BackgroundMailer | None
-    """Outgoing mail, sent in the background; None when no way to send mail is configured."""
-    mailbox: Mailbox | None
-    """The dev mailbox, when mail is kept rather than sent (CIAM_DEV_MAILBOX)."""
-    magic_links: MagicLinkAuthenticator | None
-    totp_enrolment: TotpEnrolment
-    passkeys: Passkeys
+    sign_in: SignIn
 
     async def schema_problem(self) -> str | None:
         """None when the database answers and carries the newest migration."""
@@ -154,8 +148,8 @@ class Provider:
         return user.email if user else sub
 
     async def close(self) -> None:
-        if self.outbox is not None:
-            await self.outbox.aclose()
+        if self.sign_in.outbox is not None:
+            await self.sign_in.outbox.aclose()
         await self.database.dispose()
 
 
@@ -173,54 +167,7 @@ def build_provider(settings: Settings) -> Provider:
     clients = CachedClientStore(SqlClientStore(database), settings.client_cache_seconds)
     users = SqlUserStore(database)
     grant_store = SqlGrantStore(database)
-    throttle = LoginThrottle(
-        SqlFailureCounter(database),
-        derive_key(settings.secret_bytes(), "login-throttle"),
-        settings.login_max_failures,
-        timedelta(seconds=settings.login_failure_window),
-        utc_now,
-    )
-    mailbox = DevMailbox(database, utc_now) if settings.uses_dev_mailbox else None
-    mailer: Mailer | None = mailbox or (
-        SmtpMailer.from_settings(settings) if settings.smtp_host else None
-    )
-    outbox = BackgroundMailer(mailer) if mailer else None
-    magic_links = (
-        MagicLinkAuthenticator(
-            users=users,
-            links=SqlMagicLinkStore(database),
-            mailer=outbox,
-            throttle=throttle,
-            base_url=settings.issuer,
-            ttl=timedelta(seconds=settings.magic_link_ttl),
-            clock=utc_now,
-        )
-        if outbox
-        else None
-    )
-    totp_store = SqlTotpStore(database)
-    totp_box = SecretBox(settings.secret_bytes(), "totp")
-    recovery_codes = RecoveryCodes(settings.secret_bytes())
-    totp_enrolment = TotpEnrolment(
-        totp_store,
-        totp_box,
-        recovery_codes,
-        settings.totp_issuer_name or str(urlsplit(settings.issuer).hostname),
-        utc_now,
-    )
-    passkeys = Passkeys(
-        SqlPasskeyStore(database),
-        settings.rp_id,
-        settings.webauthn_rp_name,
-        settings.passkey_origins,
-        utc_now,
-    )
-    methods: list[Authenticator | None] = [
-        PasswordAuthenticator(users, throttle),
-        PasskeyAuthenticator(passkeys, throttle),
-        TotpAuthenticator(totp_store, totp_box, recovery_codes, throttle, utc_now),
-        magic_links,
-    ]
+    sign_in = _sign_in(settings, database, users)
     interactions = Interactions(
         clients=clients,
         consents=SqlConsentStore(database),
@@ -228,7 +175,7 @@ def build_provider(settings: Settings) -> Provider:
         grants=grant_store,
         flows=LoginFlows(SqlLoginFlowStore(database)),
         sessions=Sessions(SqlSessionStore(database), timedelta(seconds=settings.session_ttl)),
-        methods=Registry(*(method for method in methods if method is not None)),
+        methods=sign_in.methods,
         policies=Policies.from_settings(
             settings.first_factors, settings.second_factors, settings.require_mfa
         ),
@@ -299,11 +246,81 @@ def build_provider(settings: Settings) -> Provider:
             client_auth, verifier, refresh_lookup, grant_store, utc_now
         ),
         client_secrets=client_secrets,
-        outbox=outbox,
-        mailbox=mailbox,
-        magic_links=magic_links,
+        sign_in=sign_in,
+    )
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The sign-in methods this deployment runs, and what their pages need besides."""
+
+    methods: Registry
+    totp_enrolment: TotpEnrolment
+    passkeys: Passkeys
+    magic_links: MagicLinkAuthenticator | None
+    """None when no way to send mail is configured."""
+    outbox: BackgroundMailer | None
+    """Outgoing mail, sent in the background."""
+    mailbox: Mailbox | None
+    """The dev mailbox, when mail is kept rather than sent (CIAM_DEV_MAILBOX)."""
+
+
+def _sign_in(settings: Settings, database: Database, users: SqlUserStore) -> SignIn:
+    throttle = LoginThrottle(
+        SqlFailureCounter(database),
+        derive_key(settings.secret_bytes(), "login-throttle"),
+        settings.login_max_failures,
+        timedelta(seconds=settings.login_failure_window),
+        utc_now,
+    )
+    mailbox = DevMailbox(database, utc_now) if settings.uses_dev_mailbox else None
+    mailer: Mailer | None = mailbox or (
+        SmtpMailer.from_settings(settings) if settings.smtp_host else None
+    )
+    outbox = BackgroundMailer(mailer) if mailer else None
+    magic_links = (
+        MagicLinkAuthenticator(
+            users=users,
+            links=SqlMagicLinkStore(database),
+            mailer=outbox,
+            throttle=throttle,
+            base_url=settings.issuer,
+            ttl=timedelta(seconds=settings.magic_link_ttl),
+            clock=utc_now,
+        )
+        if outbox
+        else None
+    )
+    totp_store = SqlTotpStore(database)
+    totp_box = SecretBox(settings.secret_bytes(), "totp")
+    recovery_codes = RecoveryCodes(settings.secret_bytes())
+    totp_enrolment = TotpEnrolment(
+        totp_store,
+        totp_box,
+        recovery_codes,
+        settings.totp_issuer_name or str(urlsplit(settings.issuer).hostname),
+        utc_now,
+    )
+    passkeys = Passkeys(
+        SqlPasskeyStore(database),
+        settings.rp_id,
+        settings.webauthn_rp_name,
+        settings.passkey_origins,
+        utc_now,
+    )
+    methods: list[Authenticator | None] = [
+        PasswordAuthenticator(users, throttle),
+        PasskeyAuthenticator(passkeys, throttle),
+        TotpAuthenticator(totp_store, totp_box, recovery_codes, throttle, utc_now),
+        magic_links,
+    ]
+    return SignIn(
+        methods=Registry(*(method for method in methods if method is not None)),
         totp_enrolment=totp_enrolment,
         passkeys=passkeys,
+        magic_links=magic_links,
+        outbox=outbox,
+        mailbox=mailbox,
     )
 
 
@@ -342,9 +359,13 @@ def create_app(settings: Settings) -> FastAPI:
     guard = AccountGuard(sessions, cookie, issuer_path, utc_now)
     device = DeviceCookie(secure)
     app.include_router(authorize_router(provider.interactions, outcomes, cookie, device))
-    app.include_router(passkeys_router(guard, outcomes, provider.passkeys, provider.account_name))
-    app.include_router(totp_router(guard, outcomes, provider.totp_enrolment, provider.account_name))
-    if provider.magic_links is not None:
+    app.include_router(
+        passkeys_router(guard, outcomes, provider.sign_in.passkeys, provider.account_name)
+    )
+    app.include_router(
+        totp_router(guard, outcomes, provider.sign_in.totp_enrolment, provider.account_name)
+    )
+    if provider.sign_in.magic_links is not None:
         submit = LoginSubmission(provider.interactions, outcomes, cookie, device)
 
         async def redeem(flow_id: str, token: str, request: Request) -> Response:
@@ -353,15 +374,17 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(
             magic_link_router(
                 outcomes,
-                provider.magic_links,
+                provider.sign_in.magic_links,
                 device,
                 redeem,
                 provider.interactions.redirect_target,
             )
         )
-    if provider.mailbox is not None:
+    if provider.sign_in.mailbox is not None:
         app.include_router(
-            dev_mailbox_router(provider.mailbox, outcomes.pages, issuer_path, settings.issuer)
+            dev_mailbox_router(
+                provider.sign_in.mailbox, outcomes.pages, issuer_path, settings.issuer
+            )
         )
     app.include_router(
         account_router(guard, outcomes, provider.interactions, provider.account_name)

@@ -30,9 +30,9 @@ SESSION_COOKIE = "__Host-ciam_session"
 
 async def enrol_totp(provider: Provider, sub: str) -> pyotp.TOTP:
     """Set up an authenticator app the way the account page does: confirmed by a first code."""
-    setup = await provider.totp_enrolment.start(sub, "alice@example.com")
+    setup = await provider.sign_in.totp_enrolment.start(sub, "alice@example.com")
     totp = pyotp.TOTP(setup.secret)
-    assert await provider.totp_enrolment.confirm(sub, totp.now())
+    assert await provider.sign_in.totp_enrolment.confirm(sub, totp.now())
     return totp
 
 

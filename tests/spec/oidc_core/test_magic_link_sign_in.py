@@ -47,8 +47,8 @@ def settings_overrides(smtp: SmtpServer) -> dict[str, Any]:
 
 
 async def mail_to(provider: Provider, smtp: SmtpServer, address: str) -> list[EmailMessage]:
-    assert provider.outbox is not None
-    await provider.outbox.drain()
+    assert provider.sign_in.outbox is not None
+    await provider.sign_in.outbox.drain()
     for _ in range(50):  # the server hands a message over on its own thread
         if any(message["To"] == address for message in smtp.received):
             break

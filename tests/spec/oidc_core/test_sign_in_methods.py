@@ -49,7 +49,7 @@ async def test_the_page_offers_the_server_default_first_factors(
 async def test_without_a_way_to_send_mail_no_link_is_offered(settings: Settings) -> None:
     provider = build_provider(settings.model_copy(update={"dev_mailbox": False}))
     try:
-        assert provider.magic_links is None
+        assert provider.sign_in.magic_links is None
         assert provider.interactions.methods.get("magic_link") is None
     finally:
         await provider.close()
