@@ -174,37 +174,38 @@ export async function authorizeInBrowser({
   let arrived = null;
   callback.then((hit) => { arrived = hit; }, () => {});
   return onPage(context, watched, async ({ page, messages }) => {
-    const first = await page
-      .goto(url, { timeout: settings.waitMs, waitUntil: 'domcontentloaded' })
-      .catch((error) => { seen.navigation_error = error.message.split('\n')[0]; return null; });
-    seen.first_response_status = first?.status() ?? null;
-    for (let interaction = 0; interaction < MAX_INTERACTIONS && !arrived; interaction += 1) {
-      const shown = page
-        .waitForSelector(`${SIGN_IN}, ${ALLOW}`, { state: 'visible', timeout: settings.waitMs })
-        .then(() => 'page', () => 'nothing');
-      const next = await Promise.race([callback.then(() => 'callback', () => 'timeout'), shown]);
-      if (next !== 'page' || arrived) break;
-      let button;
-      const path = new URL(page.url()).pathname;
-      if (await page.locator(SIGN_IN).count()) {
-        seen.pages.push(['sign_in', path]);
-        seen.login_page = true;
-        button = await signIn(page, settings);
-      } else {
-        seen.pages.push(['consent', path]);
-        seen.consent_page = true;
-        button = page.locator(ALLOW).first();
+    try {
+      const first = await page
+        .goto(url, { timeout: settings.waitMs, waitUntil: 'domcontentloaded' })
+        .catch((error) => { seen.navigation_error = error.message.split('\n')[0]; return null; });
+      seen.first_response_status = first?.status() ?? null;
+      for (let interaction = 0; interaction < MAX_INTERACTIONS && !arrived; interaction += 1) {
+        const shown = page
+          .waitForSelector(`${SIGN_IN}, ${ALLOW}`, { state: 'visible', timeout: settings.waitMs })
+          .then(() => 'page', () => 'nothing');
+        const next = await Promise.race([callback.then(() => 'callback', () => 'timeout'), shown]);
+        if (next !== 'page' || arrived) break;
+        let button;
+        const path = new URL(page.url()).pathname;
+        if (await page.locator(SIGN_IN).count()) {
+          seen.pages.push(['sign_in', path]);
+          seen.login_page = true;
+          button = await signIn(page, settings);
+        } else {
+          seen.pages.push(['consent', path]);
+          seen.consent_page = true;
+          button = page.locator(ALLOW).first();
+        }
+        const loaded = page.waitForEvent('domcontentloaded', { timeout: settings.waitMs });
+        loaded.catch(() => {}); // the callback may win; a late timeout here means nothing
+        await button.click({ timeout: settings.waitMs });
+        await Promise.race([loaded, callback]).catch(() => {});
       }
-      const loaded = page.waitForEvent('domcontentloaded', { timeout: settings.waitMs });
-      loaded.catch(() => {}); // the callback may win; a late timeout here means nothing
-      await button.click({ timeout: settings.waitMs });
-      await Promise.race([loaded, callback]).catch(() => {});
+      return arrived ?? await callback; // rejects with the timeout if it has not come by now
+    } catch (error) {
+      seen.last_page = await pageSummary(page, messages); // a button that never worked, too
+      throw error;
     }
-    if (!arrived) {
-      seen.last_page = await pageSummary(page, messages);
-      return await callback; // rejects with the timeout if it has not come by now
-    }
-    return arrived;
   });
 }
 

@@ -13,11 +13,11 @@ import {
 } from './browser.mjs';
 import { describeError, describeTokens, step } from './report.mjs';
 
-const CALLBACK_PATH = '/callback';
-const LOGGED_OUT_PATH = '/logged-out';
+export const CALLBACK_PATH = '/callback';
+export const LOGGED_OUT_PATH = '/logged-out';
 
 /** A fresh authorization request: PKCE S256, state and nonce, as openid-client's docs do it. */
-async function newAuthorizationRequest(config, settings, extra = {}) {
+export async function newAuthorizationRequest(config, settings, extra = {}) {
   const checks = {
     pkceCodeVerifier: client.randomPKCECodeVerifier(),
     expectedState: client.randomState(),
@@ -46,7 +46,7 @@ function callbackInput(hit) {
   });
 }
 
-function describeCallback(hit) {
+export function describeCallback(hit) {
   const url = new URL(hit.url);
   const parameters = hit.method === 'POST' ? new URLSearchParams(hit.body) : url.searchParams;
   return {
@@ -58,7 +58,7 @@ function describeCallback(hit) {
 }
 
 /** Redeem the callback's code; returns the tokens and records what they held. */
-async function redeem(config, hit, checks, seen) {
+export async function redeem(config, hit, checks, seen) {
   const tokens = await client.authorizationCodeGrant(config, callbackInput(hit), checks);
   Object.assign(seen, describeTokens(tokens));
   seen.id_token_claims = tokens.claims() ?? null; // as validated by openid-client
@@ -92,7 +92,25 @@ async function introspect(config, token, hint) {
   return { ...(await client.tokenIntrospection(config, token, { token_type_hint: hint })) };
 }
 
+/** RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2) back to the RP's page. */
+export function endSessionUrl(config, settings, idToken, state) {
+  return client.buildEndSessionUrl(config, {
+    id_token_hint: idToken,
+    post_logout_redirect_uri: `http://localhost:${settings.redirectPort}${LOGGED_OUT_PATH}`,
+    state,
+  });
+}
+
 export async function runCodeFlow(settings, result, discover) {
+  await withBrowser(settings, result, discover, runSteps);
+}
+
+/**
+ * The steps every browser scenario starts with (discovery, the RP's callback server, Chromium),
+ * then `run({settings, result, config, browser, callbacks})`; the browser and the server are
+ * closed however it ends.
+ */
+export async function withBrowser(settings, result, discover, run) {
   const config = await step(result, 'discovery', [], async (seen) => {
     const discovered = await discover(settings);
     seen.metadata = discovered.serverMetadata();
@@ -111,7 +129,7 @@ export async function runCodeFlow(settings, result, discover) {
       seen.version = launched.version();
       return launched;
     });
-    await runSteps({ settings, result, config, browser, callbacks });
+    await run({ settings, result, config, browser, callbacks });
   } finally {
     await closeBounded(browser, 10000);
     await callbacks?.close();
@@ -206,11 +224,7 @@ async function runSteps({ settings, result, config, browser, callbacks }) {
     if (!latest) throw new Error('no earlier step obtained an ID token to use as id_token_hint');
     seen.id_token_hint_from = source;
     seen.expected_state = client.randomState();
-    const url = client.buildEndSessionUrl(config, {
-      id_token_hint: latest.id_token,
-      post_logout_redirect_uri: `http://localhost:${settings.redirectPort}${LOGGED_OUT_PATH}`,
-      state: seen.expected_state,
-    });
+    const url = endSessionUrl(config, settings, latest.id_token, seen.expected_state);
     seen.end_session_url = url.href;
     seen.callback = describeCallback(await followInBrowser(browse(main, url, seen, LOGGED_OUT_PATH)));
   });

@@ -160,6 +160,17 @@ def rp_settings(deployment: Deployment, client: Mapping[str, Any]) -> dict[str, 
     }
 
 
+def browser_settings(deployment: Deployment, chromium: Path, scope: str) -> dict[str, str]:
+    """The web client's settings for a scenario that signs the customer in with Chromium."""
+    return rp_settings(deployment, deployment.web_client) | {
+        "RP_SCOPE": scope,
+        "RP_REDIRECT_PORT": str(deployment.redirect_port),
+        "RP_USER_EMAIL": USER_EMAIL,
+        "RP_USER_PASSWORD": USER_PASSWORD,
+        "RP_CHROMIUM": str(chromium),
+    }
+
+
 def run_rp(node: str, scenario: str, settings: Mapping[str, str]) -> dict[str, Any]:
     """`node rp.mjs SCENARIO` with RP_* settings; the one JSON object it printed."""
     env = {

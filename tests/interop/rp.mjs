@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // A relying party built on openid-client v6, run against a real `ciam-oidc serve` by
-// tests/interop/test_openid_client.py. It performs ONE scenario and prints ONE JSON object on
+// the tests in tests/interop/. It performs ONE scenario and prints ONE JSON object on
 // stdout saying what it observed; it exits 0 whenever that object is printed, even if the
 // provider answered with errors, because the pytest side makes the assertions.
 //
-//   node rp.mjs SCENARIO [--name=value ...]     SCENARIO: discovery | client_credentials | code_flow
+//   node rp.mjs SCENARIO [--name=value ...]
+//   SCENARIO: discovery | client_credentials | code_flow | passkey_flow
 //
 // Settings come from RP_* variables; a `--name=value` argument overrides RP_NAME (upper-cased,
 // dashes to underscores), e.g. `--client-id=abc` overrides RP_CLIENT_ID.
@@ -33,6 +34,7 @@ const REQUIRED = {
     'RP_USER_PASSWORD',
   ],
 };
+REQUIRED.passkey_flow = REQUIRED.code_flow;
 
 function readSettings(argv, env) {
   const [scenario, ...flags] = argv;
@@ -111,6 +113,8 @@ const SCENARIOS = {
   // Imported only here: playwright-core would slow the other scenarios' start.
   code_flow: async (settings, result) =>
     (await import('./code_flow.mjs')).runCodeFlow(settings, result, discover),
+  passkey_flow: async (settings, result) =>
+    (await import('./passkey_flow.mjs')).runPasskeyFlow(settings, result, discover),
 };
 
 let printed = false;

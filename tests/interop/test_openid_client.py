@@ -23,9 +23,9 @@ from tests.interop.conftest import (
     MACHINE_SCOPE,
     USER_EMAIL,
     USER_NAME,
-    USER_PASSWORD,
     WEB_SCOPE,
     Deployment,
+    browser_settings,
     rp_settings,
     run_rp,
 )
@@ -236,14 +236,7 @@ def test_code_flow_in_chromium_with_openid_client(
     node: str, chromium: Path, deployment: Deployment
 ) -> None:
     client = deployment.web_client
-    settings = rp_settings(deployment, client) | {
-        "RP_SCOPE": WEB_SCOPE,
-        "RP_REDIRECT_PORT": str(deployment.redirect_port),
-        "RP_USER_EMAIL": USER_EMAIL,
-        "RP_USER_PASSWORD": USER_PASSWORD,
-        "RP_CHROMIUM": str(chromium),
-    }
-    report = run_rp(node, "code_flow", settings)
+    report = run_rp(node, "code_flow", browser_settings(deployment, chromium, WEB_SCOPE))
     expected = Expected(deployment.issuer, client["client_id"], deployment.user["sub"])
     failures = failed_steps(expected, report)
     assert not failures, (
