@@ -81,7 +81,8 @@ def totp_router(
     async def signed_in_form(
         request: Request, purpose: str
     ) -> tuple[BrowserSession, dict[str, str], str | None] | Response:
-        session = await guard.session(request, recent=True)
+        back_to = url(page_path, local_path(request.query_params.get("continue")))
+        session = await guard.session(request, recent=True, back_to=back_to)
         if isinstance(session, Response):
             return session
         form = await checked_form(request, outcomes, purpose)
@@ -129,11 +130,5 @@ def totp_router(
         if codes is None:
             return redirect(url(page_path, continue_to), 303)
         return codes_page(codes, continue_to)
-
-    @router.get(remove_path)
-    @router.get(codes_path)
-    async def back_to_page(request: Request) -> Response:
-        """Where the sign-in a stale session needed returns to after a POST: the page."""
-        return redirect(url(page_path, local_path(request.query_params.get("continue"))), 303)
 
     return router

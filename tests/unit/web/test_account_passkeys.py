@@ -100,9 +100,15 @@ def notice(response: httpx.Response) -> str:
     return parse_qs(location.query)["done"][0]
 
 
-@pytest.mark.parametrize("method", ["GET", "POST"])
-async def test_without_a_session_the_browser_is_sent_to_sign_in(site: Site, method: str) -> None:
-    response = await site.client.request(method, PAGE)
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", PAGE), ("POST", PAGE), ("POST", f"{PAGE}/some-id/rename")],
+)
+async def test_without_a_session_the_browser_is_sent_to_sign_in_and_back_to_the_page(
+    site: Site, method: str, path: str
+) -> None:
+    """A form POST cannot be repeated after signing in: the browser comes back to the list."""
+    response = await site.client.request(method, path)
     assert response.status_code == 303
     location = urlsplit(response.headers["location"])
     assert location.path == "/account/login"
