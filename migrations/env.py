@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from ciam_oidc.settings import load_settings
 from ciam_oidc.store import (  # noqa: F401  (register the tables)
+    audit,
     client_assertions,
     clients,
     consents,

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ciam_oidc import __version__
+from ciam_oidc.authn.audit import AuditLog
 from ciam_oidc.authn.authenticators import Authenticator, Registry
 from ciam_oidc.authn.authenticators.magic_link import MagicLinkAuthenticator
 from ciam_oidc.authn.authenticators.passkey import PasskeyAuthenticator
@@ -53,6 +54,7 @@ from ciam_oidc.protocol.tokens.id_token import IdTokenIssuer
 from ciam_oidc.protocol.userinfo import UserInfoEndpoint
 from ciam_oidc.protocol.userinfo import metadata as userinfo_metadata
 from ciam_oidc.settings import Settings, load_settings
+from ciam_oidc.store.audit import SqlAuditStore
 from ciam_oidc.store.client_assertions import SqlAssertionReplayStore
 from ciam_oidc.store.clients import SqlClientStore
 from ciam_oidc.store.consents import SqlConsentStore
@@ -119,6 +121,7 @@ class Provider:
     client_secrets: SecretBox
     """Seals and opens the secrets of client_secret_jwt clients."""
     sign_in: SignIn
+    audit: AuditLog
 
     async def schema_problem(self) -> str | None:
         """None when the database answers and carries the newest migration."""
@@ -168,6 +171,7 @@ def build_provider(settings: Settings) -> Provider:
     users = SqlUserStore(database)
     grant_store = SqlGrantStore(database)
     sign_in = _sign_in(settings, database, users)
+    audit = AuditLog(SqlAuditStore(database), utc_now)
     interactions = Interactions(
         clients=clients,
         consents=SqlConsentStore(database),
@@ -177,12 +181,16 @@ def build_provider(settings: Settings) -> Provider:
         sessions=Sessions(SqlSessionStore(database), timedelta(seconds=settings.session_ttl)),
         methods=sign_in.methods,
         policies=Policies.from_settings(
-            settings.first_factors, settings.second_factors, settings.require_mfa
+            settings.first_factors,
+            settings.second_factors,
+            settings.require_mfa,
+            settings.registration_enabled,
         ),
         keyring=keyring,
         issuer=settings.issuer,
         code_ttl=settings.authorization_code_ttl,
         clock=utc_now,
+        audit=audit,
     )
     access_tokens = AccessTokenIssuer(
         keyring, settings.issuer, settings.access_token_signing_alg, settings.access_token_ttl
@@ -247,6 +255,7 @@ def build_provider(settings: Settings) -> Provider:
         ),
         client_secrets=client_secrets,
         sign_in=sign_in,
+        audit=audit,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -182,6 +183,59 @@ class Settings(BaseSettings):
     mail_sender: str = Field(
         "ciam-oidc <no-reply@localhost>", description="The From address of outgoing mail."
     )
+    registration_enabled: bool = Field(
+        True,
+        description="Whether people may create an account from the sign-in page, unless a "
+        "client decides (`clients create --registration/--no-registration`).",
+    )
+    terms_version: str | None = Field(
+        None,
+        description="Version of the terms of service people accept when registering; the "
+        "acceptance is recorded with its time. Unset: no terms to accept.",
+    )
+    terms_url: str | None = Field(None, description="Where the terms of service can be read.")
+    password_min_length: int = Field(
+        8, ge=8, le=64, description="Shortest password accepted (NIST SP 800-63B §3.1.1.2)."
+    )
+    email_verification_ttl: int = Field(
+        1_800, ge=300, le=86_400, description="How long an emailed verification code is valid."
+    )
+    password_reset_ttl: int = Field(
+        1_800, ge=300, le=86_400, description="How long an emailed password reset link is valid."
+    )
+    login_delay_after: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Failed sign-ins to one account after which each further attempt must "
+        "wait longer (doubling) before it is even checked.",
+    )
+    ip_limit_window: int = Field(
+        600, ge=10, le=86_400, description="The window over which requests per IP are counted."
+    )
+    ip_sign_in_limit: int = Field(
+        100,
+        ge=1,
+        le=100_000,
+        description="Sign-in attempts one IP address may make per CIAM_IP_LIMIT_WINDOW.",
+    )
+    ip_mail_limit: int = Field(
+        20,
+        ge=1,
+        le=100_000,
+        description="Registrations, password resets and sign-in links one IP address may ask "
+        "for per CIAM_IP_LIMIT_WINDOW.",
+    )
+    default_locale: Literal["en", "de", "es"] = Field(
+        "en",
+        description="Language of pages and mail when neither ui_locales nor the browser asks "
+        "for one we have.",
+    )
+    brand_name: str = Field(
+        "ciam-oidc", description="The name shown on every page and in mail, unless a client's."
+    )
+    brand_logo_url: str | None = Field(None, description="https URL of the default logo.")
+    brand_color: str = Field("#0b57d0", description="Default accent colour (#rrggbb).")
     dev_mailbox: bool | None = Field(
         None,
         description="Keep outgoing mail in the database and list it at /dev/mailbox instead "
@@ -241,6 +295,13 @@ class Settings(BaseSettings):
     @classmethod
     def _split_signing_algs(cls, value: object) -> object:
         return _comma_list(value)
+
+    @field_validator("brand_color")
+    @classmethod
+    def _brand_color_is_hex(cls, value: str) -> str:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError("must be a colour as #rrggbb")
+        return value.lower()
 
     @field_validator("first_factors", "second_factors", "webauthn_origins", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from ciam_oidc.authn.audit import AuditLog, EventType
 from ciam_oidc.authn.authenticators import (
     Attempt,
     Authenticator,
@@ -24,6 +25,7 @@ from ciam_oidc.authn.authenticators import (
     Failed,
     Registry,
     Verified,
+    Visitor,
     Waiting,
 )
 from ciam_oidc.authn.flows import InvalidTransition, LoginFlow, LoginFlows, StaleFlow, Step
@@ -67,6 +69,7 @@ from ciam_oidc.protocol.ports import (
 from ciam_oidc.protocol.tokens.id_token_hint import id_token_hint_claims
 
 _CHOOSE = "Choose a way to sign in."
+UNKNOWN_VISITOR = Visitor()
 # The method a person can set up in the middle of a sign-in that requires two factors.
 _ENROLLABLE_SECOND_FACTOR = "totp"
 
@@ -85,6 +88,7 @@ class Interactions:
     issuer: str
     code_ttl: int
     clock: Callable[[], datetime]
+    audit: AuditLog
 
     async def authorize(self, params: Mapping[str, str], cookie: str | None) -> Outcome:
         request = await self._check(params)
@@ -123,7 +127,12 @@ class Interactions:
         return request.target.redirect_uri if isinstance(request, AuthorizationRequest) else None
 
     async def submit_login(
-        self, flow_id: str, form: Mapping[str, str], cookie: str | None, device: str = ""
+        self,
+        flow_id: str,
+        form: Mapping[str, str],
+        cookie: str | None,
+        device: str = "",
+        visitor: Visitor = UNKNOWN_VISITOR,
     ) -> tuple[Outcome, str | None]:
         """Returns the outcome and, after a completed factor, the new session cookie."""
         now = self.clock()
@@ -153,12 +162,53 @@ class Interactions:
         attempt = Attempt(flow.id, flow.sub, pending, device, hint)
         result = await method.verify(attempt, form)
         if isinstance(result, Failed):
+            await self.audit.record(
+                EventType.SIGN_IN_FAILED, result.sub or flow.sub, visitor.ip, method=method.id
+            )
             return await self._login_page(flow, request, device, error=result.message), None
         if isinstance(result, Waiting):
             return await self._login_page(flow, request, device, notice=result.message), None
-        return await self._signed_in(flow, request, session, cookie, method, result)
+        await self.audit.record(
+            EventType.SIGN_IN_SUCCEEDED, result.sub, visitor.ip, method=method.id
+        )
+        return await self._signed_in(flow, request, session, cookie, method.id, result, visitor)
 
-    async def submit_consent(self, flow_id: str, allow: bool, cookie: str | None) -> Outcome:
+    async def registration_flow(self, flow_id: str) -> LoginFlow | None:
+        """The flow a registration belongs to, if it may register (policy) and is still open."""
+        flow = await self.flows.load(flow_id, self.clock())
+        if flow is None or flow.step is not Step.AUTHENTICATE or flow.sub is not None:
+            return None
+        request = await self._request_of(flow)
+        if isinstance(request, ShowError | Respond):
+            return None
+        return flow if self._policy(request).registration else None
+
+    async def signed_up(
+        self,
+        flow_id: str,
+        verified: Verified,
+        cookie: str | None,
+        visitor: Visitor = UNKNOWN_VISITOR,
+    ) -> tuple[Outcome, str | None]:
+        """A new account, verified by its registration, signs in and the flow goes on."""
+        flow = await self.flows.load(flow_id, self.clock())
+        if flow is None or flow.step is not Step.AUTHENTICATE or flow.sub is not None:
+            return EXPIRED, None
+        request = await self._request_of(flow)
+        if isinstance(request, ShowError | Respond):
+            return request, None
+        await self.audit.record(
+            EventType.SIGN_IN_SUCCEEDED, verified.sub, visitor.ip, method="registration"
+        )
+        return await self._signed_in(flow, request, None, cookie, "registration", verified, visitor)
+
+    async def submit_consent(
+        self,
+        flow_id: str,
+        allow: bool,
+        cookie: str | None,
+        visitor: Visitor = UNKNOWN_VISITOR,
+    ) -> Outcome:
         now = self.clock()
         flow = await self.flows.load(flow_id, now)
         session = await self.sessions.find(cookie, now)
@@ -178,6 +228,13 @@ class Interactions:
         await self.consents.add_consent(
             session.authentication.sub, request.client.client_id, flow.scope, now
         )
+        await self.audit.record(
+            EventType.CONSENT_GRANTED,
+            session.authentication.sub,
+            visitor.ip,
+            client_id=request.client.client_id,
+            scope=" ".join(flow.scope),
+        )
         requirement = self._requirement(request)
         authentication = replace(
             session.authentication,
@@ -191,8 +248,9 @@ class Interactions:
         request: AuthorizationRequest | None,
         session: BrowserSession | None,
         cookie: str | None,
-        method: Authenticator,
+        method_id: str,
         verified: Verified,
+        visitor: Visitor,
     ) -> tuple[Outcome, str | None]:
         now = self.clock()
         stepping_up = flow.sub is not None and session is not None
@@ -200,8 +258,8 @@ class Interactions:
         amr = combined_amr(earlier, verified.amr)
         authentication = Authentication(verified.sub, now, reported_acr(amr, ()), amr)
         await self.sessions.end(cookie, now)
-        new_cookie, new_session = await self.sessions.start(authentication, now)
-        flow = replace(flow, sub=verified.sub, done=(*flow.done, method.id))
+        new_cookie, new_session = await self.sessions.start(authentication, now, visitor.user_agent)
+        flow = replace(flow, sub=verified.sub, done=(*flow.done, method_id))
         if request is None:
             return await self._advance_own_page(flow, new_session), new_cookie
         outcome = await self._advance(
@@ -271,7 +329,11 @@ class Interactions:
             return Respond(respond_with_error(request.target, error))
         if isinstance(decision, Login):
             flow = await self._restart(flow, params)
-            return Continue("login", flow.id) if flow else EXPIRED
+            if flow is None:
+                return EXPIRED
+            # Initiating User Registration via OpenID Connect 1.0 §4: start on the sign-up page.
+            wants_to_register = "create" in request.prompt and policy.registration
+            return Continue("register" if wants_to_register else "login", flow.id)
         if isinstance(decision, StepUp):
             assert session is not None  # a step-up implies a signed-in person
             return await self._step_up(flow, params, session, policy, decision, request)
@@ -401,13 +463,16 @@ class Interactions:
                 flow = await self.flows.save(replace(flow, pending=pending))
             except StaleFlow:
                 return EXPIRED
+        first_step = flow.sub is None
         return ShowLogin(
             flow.id,
             request.target.redirect_uri if request else None,
             tuple(prompts),
-            second_factor=flow.sub is not None,
+            second_factor=not first_step,
             error=error,
             notice=notice,
+            can_register=first_step and self._policy(request).registration,
+            can_reset_password=first_step and any(m.id == "password" for m in offered),
         )
 
     async def _session_is_for(self, flow: LoginFlow, cookie: str | None) -> bool:

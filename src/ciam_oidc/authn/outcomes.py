@@ -27,8 +27,8 @@ class Respond:
 
 @dataclass(frozen=True)
 class Continue:
-    """Send the browser to the page the flow waits on (`login` or `consent`), so a reload or
-    the back button shows that page again rather than resubmitting a form."""
+    """Send the browser to the page the flow waits on (`login`, `register` or `consent`), so a
+    reload or the back button shows that page again rather than resubmitting a form."""
 
     page: str
     flow_id: str
@@ -59,6 +59,10 @@ class ShowLogin:
     second_factor: bool = False
     error: str | None = None
     notice: str | None = None
+    can_register: bool = False
+    """Offer "create an account" (the policy allows it and nobody is identified yet)."""
+    can_reset_password: bool = False
+    """Offer "forgot your password?" (a password is one of the methods offered)."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ class SignInPolicy:
     first_factors: tuple[str, ...]
     second_factors: tuple[str, ...]
     require_mfa: bool
+    registration: bool = True
+    """Whether a person without an account may create one from this sign-in."""
 
 
 @dataclass(frozen=True)
@@ -22,9 +24,13 @@ class Policies:
 
     @classmethod
     def from_settings(
-        cls, first: Sequence[str], second: Sequence[str], require_mfa: bool
+        cls,
+        first: Sequence[str],
+        second: Sequence[str],
+        require_mfa: bool,
+        registration: bool = True,
     ) -> Policies:
-        return cls(SignInPolicy(tuple(first), tuple(second), require_mfa))
+        return cls(SignInPolicy(tuple(first), tuple(second), require_mfa, registration))
 
     def for_client(self, client: Client | None) -> SignInPolicy:
         if client is None:
@@ -34,5 +40,10 @@ class Policies:
             second_factors=client.second_factors or self.default.second_factors,
             require_mfa=(
                 self.default.require_mfa if client.require_mfa is None else client.require_mfa
+            ),
+            registration=(
+                self.default.registration
+                if client.allow_registration is None
+                else client.allow_registration
             ),
         )

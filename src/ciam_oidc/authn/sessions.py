@@ -6,6 +6,7 @@ node ends it everywhere because every node asks the database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from ciam_oidc.crypto.secrets import digest_secret, new_secret
@@ -19,7 +20,7 @@ class Sessions:
         self._lifetime = lifetime
 
     async def start(
-        self, authentication: Authentication, now: datetime
+        self, authentication: Authentication, now: datetime, user_agent: str = ""
     ) -> tuple[str, BrowserSession]:
         cookie = new_secret()
         session = BrowserSession(
@@ -27,6 +28,7 @@ class Sessions:
             authentication=authentication,
             created_at=now,
             expires_at=now + self._lifetime,
+            user_agent=user_agent,
         )
         await self._store.start_session(digest_secret(cookie), session)
         return cookie, session
@@ -40,3 +42,13 @@ class Sessions:
         if not cookie:
             return None
         return await self._store.end_session(digest_secret(cookie), now)
+
+    async def of(self, sub: str, now: datetime) -> Sequence[BrowserSession]:
+        return await self._store.sessions_of(sub, now)
+
+    async def end_one(self, sub: str, session_id: str, now: datetime) -> bool:
+        return await self._store.end_session_of(sub, session_id, now)
+
+    async def end_all(self, sub: str, now: datetime) -> int:
+        """Sign the account out everywhere (a password reset, a deleted account)."""
+        return await self._store.end_sessions_of(sub, now)

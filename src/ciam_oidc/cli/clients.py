@@ -37,7 +37,15 @@ def describe_client(client: Client) -> dict[str, Any]:
         "created_at": client.created_at,
     } | {
         name: value
-        for name in ("jwks", "first_factors", "second_factors", "require_mfa")
+        for name in (
+            "jwks",
+            "first_factors",
+            "second_factors",
+            "require_mfa",
+            "allow_registration",
+            "logo_uri",
+            "brand_color",
+        )
         if (value := getattr(client, name)) is not None
     }
 
@@ -84,6 +92,14 @@ def add_parser(commands: Any) -> None:
         default=None,
         help="two factors for every sign-in (default: CIAM_REQUIRE_MFA)",
     )
+    create.add_argument(
+        "--registration",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="let its users create an account (default: CIAM_REGISTRATION_ENABLED)",
+    )
+    create.add_argument("--logo-uri", help="https URL of the logo on its sign-in pages")
+    create.add_argument("--brand-color", help="#rrggbb accent colour of its sign-in pages")
     create.add_argument("--json", action="store_true")
     create.set_defaults(run=_create)
     listing = actions.add_parser("list", help="list clients")
@@ -114,6 +130,9 @@ async def _create(provider: Provider, args: argparse.Namespace) -> None:
         first_factors=args.first_factors,
         second_factors=args.second_factors,
         require_mfa=args.require_mfa,
+        allow_registration=args.registration,
+        logo_uri=args.logo_uri,
+        brand_color=args.brand_color,
     )
     if args.id_token_alg not in provider.settings.signing_algs:
         raise CommandError(f"--id-token-alg {args.id_token_alg} is not in CIAM_SIGNING_ALGS")

@@ -34,6 +34,7 @@ _IDENTIFYING_METHODS = ("password", "passkey", "magic_link")
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ class Client:
     first_factors: tuple[str, ...] | None = None
     second_factors: tuple[str, ...] | None = None
     require_mfa: bool | None = None
+    # Whether its users may create an account from its sign-in page; None: the server's default.
+    allow_registration: bool | None = None
+    # Branding on the pages and mail its users see (RFC 7591 §2 `logo_uri`; a #rrggbb colour).
+    logo_uri: str | None = None
+    brand_color: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,9 @@ class ClientRequest:
     first_factors: tuple[str, ...] | None = None
     second_factors: tuple[str, ...] | None = None
     require_mfa: bool | None = None
+    allow_registration: bool | None = None
+    logo_uri: str | None = None
+    brand_color: str | None = None
 
 
 def register_client(
@@ -125,8 +134,31 @@ def register_client(
         first_factors=_check_methods(request.first_factors, _IDENTIFYING_METHODS),
         second_factors=_check_methods(request.second_factors, SIGN_IN_METHODS),
         require_mfa=request.require_mfa,
+        allow_registration=request.allow_registration,
+        logo_uri=_check_logo_uri(request.logo_uri),
+        brand_color=_check_brand_color(request.brand_color),
     )
     return client, secret
+
+
+def _check_logo_uri(uri: str | None) -> str | None:
+    """Shown as an image on our pages: https only (http on loopback), never another scheme."""
+    if uri is None:
+        return None
+    parts = urlsplit(uri)
+    secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
+    if not secure or not parts.hostname or any(char <= " " for char in uri):
+        raise InvalidClientMetadata("logo_uri must be an https URL")
+    return uri
+
+
+def _check_brand_color(color: str | None) -> str | None:
+    """Goes into a stylesheet value: exactly #rrggbb, so nothing else can be injected."""
+    if color is None:
+        return None
+    if not _COLOR.fullmatch(color):
+        raise InvalidClientMetadata("brand colour must be #rrggbb")
+    return color.lower()
 
 
 def _check_methods(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from ciam_oidc.protocol.authorizations import Authentication, Authorization, RefreshTokenRecord
 from ciam_oidc.protocol.clients import Client
@@ -37,6 +37,15 @@ class UserStore(Protocol):
 
     async def set_password_hash(self, sub: str, password_hash: str) -> None: ...
 
+    async def update_profile(self, sub: str, claims: dict[str, Any], now: datetime) -> None:
+        """Replace the profile claims (OpenID Connect Core §5.1 names, see users.PROFILE_CLAIMS)."""
+
+    async def change_email(self, sub: str, email: str, verified: bool, now: datetime) -> None:
+        """Raises AlreadyExists when another account has `email`."""
+
+    async def delete_user(self, sub: str) -> bool:
+        """Remove the account row; what references it by foreign key goes with it."""
+
 
 class CodeStore(Protocol):
     async def save_code(
@@ -60,6 +69,9 @@ class GrantStore(Protocol):
     ) -> None: ...
 
     async def revoke_grant(self, grant_id: str, now: datetime) -> None: ...
+
+    async def revoke_grants_of(self, sub: str, now: datetime) -> int:
+        """Revoke every live grant of the account (and so its refresh and access tokens)."""
 
     async def grant_is_active(self, grant_id: str) -> bool: ...
 
@@ -115,6 +127,8 @@ class BrowserSession:
     authentication: Authentication
     created_at: datetime
     expires_at: datetime
+    user_agent: str = ""
+    """What the browser said it was when signing in, for the account page's session list."""
 
 
 class SessionStore(Protocol):
@@ -123,6 +137,15 @@ class SessionStore(Protocol):
     async def find_session(self, cookie_digest: str, now: datetime) -> BrowserSession | None: ...
 
     async def end_session(self, cookie_digest: str, now: datetime) -> BrowserSession | None: ...
+
+    async def sessions_of(self, sub: str, now: datetime) -> Sequence[BrowserSession]:
+        """The account's live sessions, newest first."""
+
+    async def end_session_of(self, sub: str, session_id: str, now: datetime) -> bool:
+        """End one of the account's sessions by its public id; False if none was live."""
+
+    async def end_sessions_of(self, sub: str, now: datetime) -> int:
+        """End every live session of the account."""
 
 
 class RevokedTokenStore(Protocol):

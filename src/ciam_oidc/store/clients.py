@@ -36,6 +36,9 @@ class ClientRow(Base):
     first_factors: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     second_factors: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     require_mfa: Mapped[bool | None] = mapped_column(Boolean)
+    allow_registration: Mapped[bool | None] = mapped_column(Boolean)
+    logo_uri: Mapped[str | None] = mapped_column(Text)
+    brand_color: Mapped[str | None] = mapped_column(String(7))
 
 
 class SqlClientStore:

@@ -81,6 +81,15 @@ class SqlGrantStore:
                 .values(revoked_at=now)
             )
 
+    async def revoke_grants_of(self, sub: str, now: datetime) -> int:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(GrantRow)
+                .where(GrantRow.sub == sub, GrantRow.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            return int(getattr(result, "rowcount", 0))
+
     async def grant_is_active(self, grant_id: str) -> bool:
         async with self._sessions() as session:
             found = await session.execute(

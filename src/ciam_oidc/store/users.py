@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, String, select, update
+from sqlalchemy import JSON, Boolean, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -62,3 +62,25 @@ class SqlUserStore:
             await session.execute(
                 update(UserRow).where(UserRow.sub == sub).values(password_hash=password_hash)
             )
+
+    async def update_profile(self, sub: str, claims: dict[str, Any], now: datetime) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(UserRow).where(UserRow.sub == sub).values(claims=claims, updated_at=now)
+            )
+
+    async def change_email(self, sub: str, email: str, verified: bool, now: datetime) -> None:
+        try:
+            async with self._sessions.begin() as session:
+                await session.execute(
+                    update(UserRow)
+                    .where(UserRow.sub == sub)
+                    .values(email=email, email_verified=verified, updated_at=now)
+                )
+        except IntegrityError:
+            raise AlreadyExists(f"a user with email {email!r} already exists") from None
+
+    async def delete_user(self, sub: str) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(delete(UserRow).where(UserRow.sub == sub))
+            return bool(getattr(result, "rowcount", 0))

@@ -16,6 +16,7 @@ from ciam_oidc.web.forms import checked_form
 from ciam_oidc.web.oauth_responses import single_valued, single_valued_form
 from ciam_oidc.web.outcomes import OutcomePages
 from ciam_oidc.web.session_cookie import SessionCookie
+from ciam_oidc.web.visitor import visitor_of
 
 AUTHORIZE_PATH = "/authorize"
 _BAD_FORM = ("This page could not be read", "Go back to the application and try again.")
@@ -33,7 +34,7 @@ class LoginSubmission:
     async def __call__(self, request: Request, flow_id: str, form: Mapping[str, str]) -> Response:
         browser, new = self.device.read_or_new(request)
         outcome, new_session = await self.interactions.submit_login(
-            flow_id, form, self.cookie.read(request), browser
+            flow_id, form, self.cookie.read(request), browser, visitor_of(request)
         )
         response = self.outcomes.render(request, outcome)
         if new_session:
@@ -93,7 +94,7 @@ def authorize_router(
             return form
         allow = form.get("decision") == "allow"
         outcome = await interactions.submit_consent(
-            form.get("flow", ""), allow, cookie.read(request)
+            form.get("flow", ""), allow, cookie.read(request), visitor_of(request)
         )
         return outcomes.render(request, outcome)
 

@@ -68,6 +68,9 @@ class OutcomePages:
         continue_to = urlencode({"continue": flow_page.format("login")})
         return f"{self.base_path}{ENROL_PATH}?{continue_to}"
 
+    def _flow_url(self, page: str, outcome: ShowLogin) -> str:
+        return f"{self.base_path}/{page}?{urlencode({'flow': outcome.flow_id})}"
+
     def login_page(self, request: Request, outcome: ShowLogin) -> Response:
         """The methods offered, each drawn by its own partial template (one form each)."""
         issued = self.csrf.issue(request, "login")
@@ -85,6 +88,8 @@ class OutcomePages:
             "second_factor": outcome.second_factor,
             "error": outcome.error,
             "notice": outcome.notice,
+            "register_url": self._flow_url("register", outcome) if outcome.can_register else None,
+            "reset_url": self._flow_url("reset", outcome) if outcome.can_reset_password else None,
         }
         policy = {"Content-Security-Policy": page_policy(outcome.return_to)}
         response = self.pages.render("login.html", context, headers=policy)

@@ -94,3 +94,23 @@ async def test_an_imported_password_signs_in_and_is_upgraded_to_argon2id(
         email="imported@example.com",
     )
     assert callback_params(again)["code"]
+
+
+async def test_sign_ins_and_consents_land_in_the_audit_trail(
+    browser: Browser, provider: Provider
+) -> None:
+    sub = await add_customer(provider)
+    rp = await register_rp(provider)
+    started = await browser.authorize(authorization_params(rp))
+    page = await browser.open(started.headers["location"])
+    await browser.submit(page, "/login", email="alice@example.com", password="wrong")
+    await browser.submit(page, "/login", email="nobody@example.com", password="wrong")
+    await browser.consent(await browser.sign_in(await browser.authorize(authorization_params(rp))))
+    events = [(e.type.value, e.sub, dict(e.details)) for e in await provider.audit.store.events()]
+    assert events == [
+        ("consent.granted", sub, {"client_id": rp.client_id, "scope": "openid email"}),
+        ("sign_in.succeeded", sub, {"method": "password"}),
+        ("sign_in.failed", None, {"method": "password"}),  # no address is recorded
+        ("sign_in.failed", sub, {"method": "password"}),
+    ]
+    assert all(e.ip for e in await provider.audit.store.events(sub=sub))

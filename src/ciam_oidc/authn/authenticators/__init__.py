@@ -23,6 +23,14 @@ class Factor(StrEnum):
 
 
 @dataclass(frozen=True)
+class Visitor:
+    """Who is at the other end of the request, as far as the network and browser say."""
+
+    ip: str | None = None
+    user_agent: str = ""
+
+
+@dataclass(frozen=True)
 class Attempt:
     """What a method may know about the sign-in in progress."""
 
@@ -59,6 +67,8 @@ class Verified:
 class Failed:
     message: str
     """Safe to show: never says whether an account exists."""
+    sub: str | None = None
+    """The account the attempt was for, when known: for its audit trail, never shown."""
 
 
 @dataclass(frozen=True)

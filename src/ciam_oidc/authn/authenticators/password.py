@@ -47,7 +47,7 @@ class PasswordAuthenticator:
             claimed = await self.users.find_user_by_email(identifier) if identifier else None
         user = await self._verified_user(claimed, form.get("password", ""))
         if user is None:
-            return _WRONG
+            return Failed(_WRONG.message, sub=claimed.sub if claimed else None)
         await self.throttle.succeeded(throttle_key)
         return Verified(sub=user.sub, amr=("pwd",))
 

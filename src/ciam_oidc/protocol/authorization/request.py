@@ -28,7 +28,8 @@ from ciam_oidc.protocol.pkce import challenge_is_valid
 from ciam_oidc.protocol.ports import ClientStore
 from ciam_oidc.protocol.scopes import parse_scope
 
-PROMPTS = ("none", "login", "consent", "select_account")
+# "create": Initiating User Registration via OpenID Connect 1.0 §4.
+PROMPTS = ("none", "login", "consent", "select_account", "create")
 _LOOPBACK_IPS = {"127.0.0.1", "::1"}
 _MAX_AGE_DIGITS = 10  # over 300 years
 SCOPES_SUPPORTED = ("openid", "profile", "email", "address", "phone", "offline_access")
