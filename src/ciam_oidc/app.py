@@ -83,6 +83,7 @@ from ciam_oidc.web.discovery import discovery_router
 from ciam_oidc.web.end_session import END_SESSION_PATH, end_session_router
 from ciam_oidc.web.health import health_router
 from ciam_oidc.web.jwks import JWKS_PATH, jwks_router
+from ciam_oidc.web.locale import LocaleMiddleware
 from ciam_oidc.web.magic_link import magic_link_router
 from ciam_oidc.web.outcomes import OutcomePages
 from ciam_oidc.web.pages import Pages, static_files
@@ -356,6 +357,7 @@ def create_app(settings: Settings) -> FastAPI:
     metadata |= revocation_metadata(settings.issuer, REVOCATION_PATH)
     metadata |= introspection_metadata(settings.issuer, INTROSPECTION_PATH)
     app.add_middleware(SecurityHeaders, hsts=secure)
+    app.add_middleware(LocaleMiddleware, default=settings.default_locale, secure=secure)
     app.mount(f"{issuer_path}/static", static_files(), name="static")
     outcomes = OutcomePages(
         Pages(static_url=f"{issuer_path}/static"),

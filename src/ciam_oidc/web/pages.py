@@ -17,6 +17,8 @@ from markupsafe import Markup
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
+from ciam_oidc.i18n import current_locale, gettext, ngettext
+
 _HERE = Path(__file__).parent
 TEMPLATES_DIR = _HERE / "templates"
 STATIC_DIR = _HERE / "static"
@@ -29,6 +31,7 @@ class Pages:
         """`static_url` is where the app mounts `static_files()`."""
         self._env = Environment(
             loader=FileSystemLoader(TEMPLATES_DIR),
+            extensions=["jinja2.ext.i18n"],
             autoescape=select_autoescape(["html"]),
             undefined=StrictUndefined,
             # Templates ship with the code and change only with it; skip a stat per render.
@@ -37,6 +40,9 @@ class Pages:
             lstrip_blocks=True,
         )
         self._env.globals["static_url"] = static_url.rstrip("/")
+        self._env.globals["current_language"] = current_locale.get
+        # Translated in the language of the request being answered (web/locale.py).
+        self._env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
         self._env.tests["web_url"] = _is_web_url
 
     def render(
