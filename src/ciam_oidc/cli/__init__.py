@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from ciam_oidc import __version__
 from ciam_oidc.app import Provider, SchemaNotCurrent, build_provider
-from ciam_oidc.cli import clients, demo, keys, server, users
+from ciam_oidc.cli import audit, clients, demo, keys, server, users
 from ciam_oidc.cli.errors import CommandError
 from ciam_oidc.protocol.errors import OAuthError
 from ciam_oidc.protocol.ports import AlreadyExists
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_parser(commands)
     keys.add_parser(commands)
     demo.add_parser(commands)
+    audit.add_parser(commands)
     return parser
 
 
