@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
+from ciam_oidc.web.locale import LocaleMiddleware
 from ciam_oidc.web.pages import Pages, static_files
 
 HOSTILE = '<script>alert("pwned")</script>'
@@ -22,8 +23,6 @@ def page_app(pages: Pages) -> FastAPI:
     @app.get("/page")
     async def page(request: Request) -> Response:
         context = {"title": "Sign in", "message": request.query_params.get("message", "Hi")}
-        if "locale" in request.query_params:
-            context["locale"] = request.query_params["locale"]
         return pages.render("error.html", context, headers={"X-Request-Id": "r1"})
 
     @app.get("/error")
@@ -95,9 +94,12 @@ async def test_page_is_accessible_without_scripts_or_inline_styles(
         assert inline not in html
 
 
-async def test_page_language_follows_the_locale(client: httpx.AsyncClient) -> None:
-    html = (await client.get("/page", params={"locale": "fr-CA"})).text
-    assert '<html lang="fr-CA">' in html
+async def test_page_language_is_the_one_the_request_is_answered_in() -> None:
+    app = LocaleMiddleware(page_app(Pages()), default="en", secure=True)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://idp.example") as client:
+        html = (await client.get("/page", headers={"Accept-Language": "es-MX, en;q=0.5"})).text
+    assert '<html lang="es">' in html
 
 
 async def test_stylesheet_is_served_with_a_visible_focus_style(client: httpx.AsyncClient) -> None:
