@@ -4,7 +4,7 @@ whether two factors are required, per client with the server's settings as the d
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ciam_oidc.protocol.clients import Client
 
@@ -21,6 +21,8 @@ class SignInPolicy:
 @dataclass(frozen=True)
 class Policies:
     default: SignInPolicy
+    can_mail: bool = True
+    """Registration verifies an address by mail: without a way to send it, nobody registers."""
 
     @classmethod
     def from_settings(
@@ -29,19 +31,21 @@ class Policies:
         second: Sequence[str],
         require_mfa: bool,
         registration: bool = True,
+        can_mail: bool = True,
     ) -> Policies:
-        return cls(SignInPolicy(tuple(first), tuple(second), require_mfa, registration))
+        return cls(SignInPolicy(tuple(first), tuple(second), require_mfa, registration), can_mail)
 
     def for_client(self, client: Client | None) -> SignInPolicy:
         if client is None:
-            return self.default
+            return replace(self.default, registration=self.default.registration and self.can_mail)
         return SignInPolicy(
             first_factors=client.first_factors or self.default.first_factors,
             second_factors=client.second_factors or self.default.second_factors,
             require_mfa=(
                 self.default.require_mfa if client.require_mfa is None else client.require_mfa
             ),
-            registration=(
+            registration=self.can_mail
+            and (
                 self.default.registration
                 if client.allow_registration is None
                 else client.allow_registration

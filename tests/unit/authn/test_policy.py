@@ -33,3 +33,11 @@ def test_each_choice_a_client_makes_overrides_only_that_choice() -> None:
     assert passkeys.second_factors == ("totp",)
     relaxed = Policies.from_settings(["password"], ["totp"], require_mfa=True)
     assert not relaxed.for_client(client(require_mfa=False)).require_mfa  # type: ignore[arg-type]
+
+
+def test_nobody_registers_where_no_mail_can_verify_an_address() -> None:
+    mailless = Policies.from_settings(["password"], ["totp"], False, True, can_mail=False)
+    assert not mailless.for_client(None).registration
+    assert not mailless.for_client(client(allow_registration=True)).registration  # type: ignore[arg-type]
+    assert SERVER.for_client(client(allow_registration=False)).registration is False  # type: ignore[arg-type]
+    assert SERVER.for_client(None).registration
