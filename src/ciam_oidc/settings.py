@@ -109,7 +109,11 @@ class Settings(BaseSettings):
         "before further attempts are refused (NIST SP 800-63B allows at most 100).",
     )
     login_failure_window: int = Field(
-        900, ge=1, le=86_400, description="The window over which failed sign-ins are counted."
+        900,
+        ge=1,
+        le=86_400,
+        description="A failed sign-in is forgotten once this long passes without another; "
+        "after CIAM_LOGIN_MAX_FAILURES the address is locked for this long.",
     )
     key_cache_seconds: int = Field(
         30,

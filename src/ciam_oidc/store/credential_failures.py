@@ -1,14 +1,16 @@
 """Sign-in attempt counters: the `credential_failures` table behind the login throttle.
 
-A fixed window per key, counted with one upsert that returns the new count, so nodes share the
-count and concurrent attempts cannot all read the old value and slip past the limit.
+Each attempt is one upsert, guarded by the time the previous attempt set for the next one, that
+returns the new count: nodes share the count, concurrent attempts cannot all read the old value
+and slip past the limit, and an attempt that comes too early changes nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, case, delete
+from sqlalchemy import ColumnElement, Integer, String, case, delete, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,8 +22,10 @@ class CredentialFailureRow(Base):
     __tablename__ = "credential_failures"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     failures: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    """No attempt is counted (or checked) before this time."""
 
 
 class SqlFailureCounter:
@@ -29,27 +33,46 @@ class SqlFailureCounter:
         self._sessions = database.sessions
         self._insert = sqlite.insert if database.is_sqlite else postgresql.insert
 
-    async def count_attempt(self, key: str, now: datetime, window: timedelta) -> int:
-        """Count one attempt and return the window's count, in one atomic statement."""
-        statement = self._insert(CredentialFailureRow).values(
-            key=key, window_started_at=now, failures=1
+    async def count_attempt(
+        self, key: str, now: datetime, waits: Sequence[timedelta], window: timedelta
+    ) -> int | None:
+        """Count one attempt and return the new count, or None when it is too early."""
+        row = CredentialFailureRow
+        quiet = row.last_attempt_at <= now - window
+        count = case((quiet, 1), else_=row.failures + 1)
+        statement = self._insert(row).values(
+            key=key, last_attempt_at=now, failures=1, next_attempt_at=now + waits[0]
         )
-        expired = CredentialFailureRow.window_started_at <= now - window
         statement = statement.on_conflict_do_update(
-            index_elements=[CredentialFailureRow.key],
+            index_elements=[row.key],
             set_={
-                "failures": case((expired, 1), else_=CredentialFailureRow.failures + 1),
-                "window_started_at": case(
-                    (expired, now), else_=CredentialFailureRow.window_started_at
-                ),
+                "failures": count,
+                "last_attempt_at": now,
+                "next_attempt_at": _after_wait(count, now, waits),
             },
+            where=or_(quiet, row.next_attempt_at <= now),
         )
         async with self._sessions.begin() as session:
-            count = await session.scalar(statement.returning(CredentialFailureRow.failures))
-            return int(count or 0)
+            return await session.scalar(statement.returning(row.failures))
+
+    async def next_attempt_at(self, key: str) -> datetime | None:
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(CredentialFailureRow.next_attempt_at).where(CredentialFailureRow.key == key)
+            )
 
     async def clear_failures(self, key: str) -> None:
         async with self._sessions.begin() as session:
             await session.execute(
                 delete(CredentialFailureRow).where(CredentialFailureRow.key == key)
             )
+
+
+def _after_wait(
+    count: ColumnElement[int], now: datetime, waits: Sequence[timedelta]
+) -> ColumnElement[datetime]:
+    """`now + waits[count - 1]` in SQL: one branch per run of equal waits, so at most a dozen."""
+    ends = [n for n in range(1, len(waits)) if waits[n] != waits[n - 1]]
+    branches = [(count <= n, literal(now + waits[n - 1], UTCDateTime)) for n in ends]
+    last = literal(now + waits[-1], UTCDateTime)
+    return case(*branches, else_=last) if branches else last

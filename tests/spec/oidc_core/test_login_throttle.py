@@ -19,7 +19,7 @@ from tests.spec.browser import (
 )
 from tests.spec.oidc_core.conftest import ISSUER
 
-THROTTLED = "Too many failed attempts for this account."
+THROTTLED = "Too many attempts. Try again in"
 WRONG = "The email address or password is incorrect."
 
 

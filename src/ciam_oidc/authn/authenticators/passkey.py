@@ -15,7 +15,6 @@ from ciam_oidc.authn.passkeys import Assertion, PasskeyRejected, Passkeys
 from ciam_oidc.authn.throttle import LoginThrottle
 
 _START_AGAIN = Failed("This sign-in request has expired. Start again.")
-_THROTTLED = Failed("Too many failed attempts with this passkey. Wait a few minutes and try again.")
 
 
 @dataclass
@@ -50,8 +49,9 @@ class PasskeyAuthenticator:
             if attempt.sub is not None
             else f"passkey:credential:{credential.id}"
         )
-        if not await self.throttle.admit(throttle_key):
-            return _THROTTLED
+        admission = await self.throttle.admit(throttle_key)
+        if not admission:
+            return Failed(admission.message)
         try:
             assertion = await self.passkeys.authenticate(
                 credential,
@@ -60,6 +60,7 @@ class PasskeyAuthenticator:
                 require_user_verification=attempt.sub is None,
             )
         except PasskeyRejected as rejected:
+            await self.throttle.failed(admission, attempt.sub)
             return Failed(str(rejected))
         await self.throttle.succeeded(throttle_key)
         return Verified(sub=assertion.passkey.sub, amr=_amr(assertion))

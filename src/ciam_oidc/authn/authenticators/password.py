@@ -17,7 +17,6 @@ from ciam_oidc.protocol.ports import UserStore
 from ciam_oidc.protocol.users import InvalidUser, User, normalize_email
 
 _WRONG = Failed("The email address or password is incorrect.")
-_THROTTLED = Failed("Too many failed attempts for this account. Wait a few minutes and try again.")
 
 
 @dataclass
@@ -39,15 +38,18 @@ class PasswordAuthenticator:
     async def verify(self, attempt: Attempt, form: Mapping[str, str]) -> Result:
         """As a second factor the account is known: only its password is asked for."""
         throttle_key, identifier = self._claimed_account(attempt, form)
-        if not await self.throttle.admit(throttle_key):
-            return _THROTTLED
+        admission = await self.throttle.admit(throttle_key)
+        if not admission:
+            return Failed(admission.message)
         if attempt.sub is not None:
             claimed = await self.users.get_user(attempt.sub)
         else:
             claimed = await self.users.find_user_by_email(identifier) if identifier else None
         user = await self._verified_user(claimed, form.get("password", ""))
         if user is None:
-            return Failed(_WRONG.message, sub=claimed.sub if claimed else None)
+            sub = claimed.sub if claimed else None
+            await self.throttle.failed(admission, sub)
+            return Failed(_WRONG.message, sub=sub)
         await self.throttle.succeeded(throttle_key)
         return Verified(sub=user.sub, amr=("pwd",))
 

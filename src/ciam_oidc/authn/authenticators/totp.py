@@ -20,7 +20,6 @@ from ciam_oidc.authn.totp_store import TotpStore
 from ciam_oidc.crypto.encryption import SecretBox
 
 _WRONG = Failed("That code is not valid.")
-_THROTTLED = Failed("Too many attempts for this account. Wait a few minutes and try again.")
 _NOBODY = Failed("Sign in another way first, then enter the code from your authenticator app.")
 # RFC 8176 §2: "otp", a one-time password; a recovery code is one too.
 _AMR = ("otp",)
@@ -48,14 +47,16 @@ class TotpAuthenticator:
         sub = attempt.sub
         if sub is None:
             return _NOBODY
-        if not await self.throttle.admit(f"totp:{sub}"):
-            return _THROTTLED
+        admission = await self.throttle.admit(f"totp:{sub}")
+        if not admission:
+            return Failed(admission.message)
         recovery_code = form.get("recovery_code", "").strip()
         if recovery_code:
             accepted = await self._use_recovery_code(sub, recovery_code)
         else:
             accepted = await self._use_code(sub, form.get("code", ""))
         if not accepted:
+            await self.throttle.failed(admission, sub)
             return _WRONG
         await self.throttle.succeeded(f"totp:{sub}")
         return Verified(sub=sub, amr=_AMR)
