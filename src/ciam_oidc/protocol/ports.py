@@ -75,6 +75,23 @@ class GrantStore(Protocol):
 
     async def grant_is_active(self, grant_id: str) -> bool: ...
 
+    async def grants_of(self, sub: str) -> Sequence[GrantSummary]:
+        """The account's live (unrevoked) grants, newest first: which clients hold tokens."""
+
+    async def revoke_client_grants(self, sub: str, client_id: str, now: datetime) -> int:
+        """Revoke every live grant `client_id` holds for the account: the customer removed the
+        app, so its refresh tokens stop working and its access tokens (carrying the grant id)
+        stop passing introspection and userinfo."""
+
+
+@dataclass(frozen=True)
+class GrantSummary:
+    """A grant as the account page lists it: no token, no authentication details."""
+
+    id: str
+    client_id: str
+    created_at: datetime
+
 
 class RefreshTokenStore(Protocol):
     async def save_refresh_token(self, digest: str, record: RefreshTokenRecord) -> None: ...
@@ -117,6 +134,21 @@ class ConsentStore(Protocol):
     async def add_consent(
         self, sub: str, client_id: str, scope: Sequence[str], now: datetime
     ) -> None: ...
+
+    async def consents_of(self, sub: str) -> Sequence[ConsentSummary]:
+        """Every client the person consented to, by client_id."""
+
+    async def revoke_consent(self, sub: str, client_id: str) -> bool:
+        """Forget the consent given to `client_id`; False when there was none."""
+
+
+@dataclass(frozen=True)
+class ConsentSummary:
+    client_id: str
+    scope: tuple[str, ...]
+    """Every scope value agreed to so far, sorted."""
+    granted_at: datetime
+    """When consent was first given to this client."""
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import String, select
+from sqlalchemy import String, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ciam_oidc.protocol.ports import ConsentSummary
 from ciam_oidc.store.base import Base, UTCDateTime
 from ciam_oidc.store.database import Database
 
@@ -51,3 +52,28 @@ class SqlConsentStore:
         ]
         async with self._sessions.begin() as session:
             await session.execute(self._insert(ConsentRow).values(rows).on_conflict_do_nothing())
+
+    async def consents_of(self, sub: str) -> Sequence[ConsentSummary]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(ConsentRow.client_id, ConsentRow.scope, ConsentRow.granted_at)
+                .where(ConsentRow.sub == sub)
+                .order_by(ConsentRow.client_id, ConsentRow.scope)
+            )
+            # One row per scope value: fold them into one summary per client.
+            scopes: dict[str, list[str]] = {}
+            first_given: dict[str, datetime] = {}
+            for client_id, scope, granted_at in rows:
+                scopes.setdefault(client_id, []).append(scope)
+                first_given[client_id] = min(granted_at, first_given.get(client_id, granted_at))
+        return [
+            ConsentSummary(client_id, tuple(values), first_given[client_id])
+            for client_id, values in scopes.items()
+        ]
+
+    async def revoke_consent(self, sub: str, client_id: str) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(ConsentRow).where(ConsentRow.sub == sub, ConsentRow.client_id == client_id)
+            )
+            return bool(getattr(result, "rowcount", 0))

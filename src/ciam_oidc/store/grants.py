@@ -11,15 +11,26 @@ token's owner should not be punished for (a wider scope, say) leaves the token u
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CTE, JSON, ForeignKey, Row, String, insert, literal, select, update
+from sqlalchemy import (
+    CTE,
+    JSON,
+    ColumnElement,
+    ForeignKey,
+    Row,
+    String,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ciam_oidc.protocol.authorizations import Authorization, RefreshTokenRecord
-from ciam_oidc.protocol.ports import ConsumedCode, RotatedRefreshToken
+from ciam_oidc.protocol.ports import ConsumedCode, GrantSummary, RotatedRefreshToken
 from ciam_oidc.store.authorization_json import (
     authorization_from,
     authorization_json,
@@ -82,13 +93,7 @@ class SqlGrantStore:
             )
 
     async def revoke_grants_of(self, sub: str, now: datetime) -> int:
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(GrantRow)
-                .where(GrantRow.sub == sub, GrantRow.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
-            return int(getattr(result, "rowcount", 0))
+        return await self._revoke(GrantRow.sub == sub, now=now)
 
     async def grant_is_active(self, grant_id: str) -> bool:
         async with self._sessions() as session:
@@ -97,6 +102,29 @@ class SqlGrantStore:
             )
             row = found.first()
             return row is not None and row.revoked_at is None
+
+    async def grants_of(self, sub: str) -> Sequence[GrantSummary]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(GrantRow.id, GrantRow.client_id, GrantRow.created_at)
+                .where(GrantRow.sub == sub, GrantRow.revoked_at.is_(None))
+                .order_by(GrantRow.created_at.desc(), GrantRow.id)
+            )
+            return [GrantSummary(row.id, row.client_id, row.created_at) for row in rows]
+
+    async def revoke_client_grants(self, sub: str, client_id: str, now: datetime) -> int:
+        return await self._revoke(GrantRow.sub == sub, GrantRow.client_id == client_id, now=now)
+
+    async def _revoke(self, *conditions: ColumnElement[bool], now: datetime) -> int:
+        """One UPDATE over the live grants matching `conditions`: a revocation racing another
+        on any node counts each grant once."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(GrantRow)
+                .where(*conditions, GrantRow.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            return int(getattr(result, "rowcount", 0))
 
     async def save_code(
         self, digest: str, authorization: Authorization, expires_at: datetime
