@@ -4,29 +4,37 @@ mounts the routes of the enabled capabilities."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ciam_oidc import __version__
+from ciam_oidc.authn.account import AccountDeletion, AccountSessions, ConnectedApps
+from ciam_oidc.authn.account_export import AccountExport
+from ciam_oidc.authn.account_profile import ProfileEditor
 from ciam_oidc.authn.audit import AuditLog
 from ciam_oidc.authn.authenticators import Authenticator, Registry
 from ciam_oidc.authn.authenticators.magic_link import MagicLinkAuthenticator
 from ciam_oidc.authn.authenticators.passkey import PasskeyAuthenticator
 from ciam_oidc.authn.authenticators.password import PasswordAuthenticator
 from ciam_oidc.authn.authenticators.totp import TotpAuthenticator
+from ciam_oidc.authn.credentials import EmailChanges, PasswordChanges
 from ciam_oidc.authn.flows import LoginFlows
 from ciam_oidc.authn.interaction import Interactions
+from ciam_oidc.authn.ip_limits import Action, IpLimits
 from ciam_oidc.authn.mail import BackgroundMailer, Mailbox, Mailer
 from ciam_oidc.authn.passkeys import Passkeys
+from ciam_oidc.authn.password_policy import PasswordPolicy
+from ciam_oidc.authn.password_reset import PasswordResets
 from ciam_oidc.authn.policy import Policies
 from ciam_oidc.authn.recovery_codes import RecoveryCodes
+from ciam_oidc.authn.registration import CODE_KEY_PURPOSE, Registrations
 from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.authn.throttle import LoginThrottle
 from ciam_oidc.authn.totp_enrolment import TotpEnrolment
@@ -54,6 +62,7 @@ from ciam_oidc.protocol.tokens.id_token import IdTokenIssuer
 from ciam_oidc.protocol.userinfo import UserInfoEndpoint
 from ciam_oidc.protocol.userinfo import metadata as userinfo_metadata
 from ciam_oidc.settings import Settings, load_settings
+from ciam_oidc.store.account_traces import SqlAccountTraces
 from ciam_oidc.store.audit import SqlAuditStore
 from ciam_oidc.store.client_assertions import SqlAssertionReplayStore
 from ciam_oidc.store.clients import SqlClientStore
@@ -67,12 +76,17 @@ from ciam_oidc.store.mail_links import SqlMagicLinkStore
 from ciam_oidc.store.mailbox import DevMailbox
 from ciam_oidc.store.migrations import current_revision, head_revision
 from ciam_oidc.store.passkeys import SqlPasskeyStore
+from ciam_oidc.store.password_resets import SqlEmailChangeStore, SqlResetLinkStore
 from ciam_oidc.store.refresh_lookup import SqlRefreshTokenLookup
+from ciam_oidc.store.registrations import SqlPendingRegistrationStore
+from ciam_oidc.store.request_counts import SqlRequestCounter
 from ciam_oidc.store.revoked_tokens import SqlRevokedTokenStore
 from ciam_oidc.store.sessions import SqlSessionStore
 from ciam_oidc.store.totp import SqlTotpStore
 from ciam_oidc.store.users import SqlUserStore
 from ciam_oidc.web.account import AccountGuard, account_router
+from ciam_oidc.web.account_credentials import email_change_router, password_change_router
+from ciam_oidc.web.account_pages import AccountServices, account_pages_router
 from ciam_oidc.web.account_passkeys import passkeys_router
 from ciam_oidc.web.account_totp import totp_router
 from ciam_oidc.web.authorize import AUTHORIZE_PATH, LoginSubmission, authorize_router
@@ -87,6 +101,9 @@ from ciam_oidc.web.locale import LocaleMiddleware
 from ciam_oidc.web.magic_link import magic_link_router
 from ciam_oidc.web.outcomes import OutcomePages
 from ciam_oidc.web.pages import Pages, static_files
+from ciam_oidc.web.password_reset import password_reset_router
+from ciam_oidc.web.rate_limits import RateLimits
+from ciam_oidc.web.registration import registration_router
 from ciam_oidc.web.security_headers import SecurityHeaders
 from ciam_oidc.web.session_cookie import SessionCookie
 from ciam_oidc.web.token import TOKEN_PATH, token_router
@@ -171,8 +188,8 @@ def build_provider(settings: Settings) -> Provider:
     clients = CachedClientStore(SqlClientStore(database), settings.client_cache_seconds)
     users = SqlUserStore(database)
     grant_store = SqlGrantStore(database)
-    sign_in = _sign_in(settings, database, users)
     audit = AuditLog(SqlAuditStore(database), utc_now)
+    sign_in = _sign_in(settings, database, users, audit)
     interactions = Interactions(
         clients=clients,
         consents=SqlConsentStore(database),
@@ -186,6 +203,7 @@ def build_provider(settings: Settings) -> Provider:
             settings.second_factors,
             settings.require_mfa,
             settings.registration_enabled,
+            can_mail=sign_in.outbox is not None,
         ),
         keyring=keyring,
         issuer=settings.issuer,
@@ -273,15 +291,22 @@ class SignIn:
     """Outgoing mail, sent in the background."""
     mailbox: Mailbox | None
     """The dev mailbox, when mail is kept rather than sent (CIAM_DEV_MAILBOX)."""
+    throttle: LoginThrottle
+    """Attempts per account or address, for every form that checks a secret or sends mail:
+    one schedule of waits for all, since their keys meet in one table."""
 
 
-def _sign_in(settings: Settings, database: Database, users: SqlUserStore) -> SignIn:
+def _sign_in(
+    settings: Settings, database: Database, users: SqlUserStore, audit: AuditLog
+) -> SignIn:
     throttle = LoginThrottle(
         SqlFailureCounter(database),
         derive_key(settings.secret_bytes(), "login-throttle"),
         settings.login_max_failures,
         timedelta(seconds=settings.login_failure_window),
         utc_now,
+        delay_after=settings.login_delay_after,
+        audit=audit,
     )
     mailbox = DevMailbox(database, utc_now) if settings.uses_dev_mailbox else None
     mailer: Mailer | None = mailbox or (
@@ -331,6 +356,107 @@ def _sign_in(settings: Settings, database: Database, users: SqlUserStore) -> Sig
         magic_links=magic_links,
         outbox=outbox,
         mailbox=mailbox,
+        throttle=throttle,
+    )
+
+
+def _registrations(provider: Provider) -> Registrations | None:
+    """Registration needs mail, to prove the address: None when none can be sent."""
+    settings, database = provider.settings, provider.database
+    if provider.sign_in.outbox is None:
+        return None
+    return Registrations(
+        users=provider.users,
+        pending=SqlPendingRegistrationStore(database),
+        mailer=provider.sign_in.outbox,
+        throttle=provider.sign_in.throttle,
+        passwords=PasswordPolicy(settings.password_min_length),
+        audit=provider.audit,
+        code_key=derive_key(settings.secret_bytes(), CODE_KEY_PURPOSE),
+        base_url=settings.issuer,
+        ttl=timedelta(seconds=settings.email_verification_ttl),
+        terms_version=settings.terms_version,
+        clock=utc_now,
+    )
+
+
+def _credential_routers(
+    provider: Provider, guard: AccountGuard, outcomes: OutcomePages, limits: RateLimits
+) -> Iterator[APIRouter]:
+    """Password change; with mail, password reset and email change too."""
+    settings, database = provider.settings, provider.database
+    sessions = provider.interactions.sessions
+    policy = PasswordPolicy(settings.password_min_length)
+    throttle = provider.sign_in.throttle
+    passwords = PasswordChanges(provider.users, sessions, throttle, policy, provider.audit, utc_now)
+    yield password_change_router(guard, outcomes, passwords, provider.account_name)
+    outbox = provider.sign_in.outbox
+    if outbox is None:
+        return
+    resets = PasswordResets(
+        users=provider.users,
+        links=SqlResetLinkStore(database),
+        sessions=sessions,
+        grants=provider.interactions.grants,
+        policy=policy,
+        mailer=outbox,
+        throttle=throttle,
+        flows=provider.interactions.flows,
+        audit=provider.audit,
+        base_url=settings.issuer,
+        ttl=timedelta(seconds=settings.password_reset_ttl),
+        clock=utc_now,
+    )
+    yield password_reset_router(outcomes, resets, limits)
+    email_changes = EmailChanges(
+        users=provider.users,
+        changes=SqlEmailChangeStore(database),
+        mailer=outbox,
+        throttle=throttle,
+        audit=provider.audit,
+        code_key=derive_key(settings.secret_bytes(), "email-change-codes"),
+        ttl=timedelta(seconds=settings.email_verification_ttl),
+        clock=utc_now,
+    )
+    yield email_change_router(guard, outcomes, email_changes, provider.account_name, limits)
+
+
+def _rate_limits(provider: Provider, pages: Pages) -> RateLimits:
+    """Per-network limits on sign-in attempts and on mail, counted in the database."""
+    settings = provider.settings
+    limits = IpLimits(
+        SqlRequestCounter(provider.database),
+        derive_key(settings.secret_bytes(), "ip-limits"),
+        {Action.SIGN_IN: settings.ip_sign_in_limit, Action.MAIL: settings.ip_mail_limit},
+        timedelta(seconds=settings.ip_limit_window),
+        utc_now,
+    )
+    return RateLimits(limits, pages)
+
+
+def _account_services(provider: Provider) -> AccountServices:
+    """The account's own pages: profile, sessions, connected apps, export and deletion."""
+    database, audit = provider.database, provider.audit
+    sessions, grants = provider.interactions.sessions, provider.interactions.grants
+    apps = ConnectedApps(provider.clients, provider.interactions.consents, grants, audit, utc_now)
+    browsers = AccountSessions(sessions, audit, utc_now)
+    return AccountServices(
+        profiles=ProfileEditor(provider.users, audit, utc_now),
+        sessions=browsers,
+        apps=apps,
+        audit=audit,
+        export=AccountExport(
+            provider.users,
+            browsers,
+            apps,
+            provider.sign_in.passkeys,
+            SqlTotpStore(database),
+            audit,
+            utc_now,
+        ),
+        deletion=AccountDeletion(
+            provider.users, grants, sessions, SqlAccountTraces(database), audit, utc_now
+        ),
     )
 
 
@@ -369,7 +495,8 @@ def create_app(settings: Settings) -> FastAPI:
     sessions = provider.interactions.sessions
     guard = AccountGuard(sessions, cookie, issuer_path, utc_now)
     device = DeviceCookie(secure)
-    app.include_router(authorize_router(provider.interactions, outcomes, cookie, device))
+    limits = _rate_limits(provider, outcomes.pages)
+    app.include_router(authorize_router(provider.interactions, outcomes, cookie, device, limits))
     app.include_router(
         passkeys_router(guard, outcomes, provider.sign_in.passkeys, provider.account_name)
     )
@@ -377,7 +504,7 @@ def create_app(settings: Settings) -> FastAPI:
         totp_router(guard, outcomes, provider.sign_in.totp_enrolment, provider.account_name)
     )
     if provider.sign_in.magic_links is not None:
-        submit = LoginSubmission(provider.interactions, outcomes, cookie, device)
+        submit = LoginSubmission(provider.interactions, outcomes, cookie, device, limits)
 
         async def redeem(flow_id: str, token: str, request: Request) -> Response:
             return await submit(request, flow_id, {"method": "magic_link", "token": token})
@@ -400,6 +527,23 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(
         account_router(guard, outcomes, provider.interactions, provider.account_name)
     )
+    app.include_router(
+        account_pages_router(
+            guard, outcomes, cookie, _account_services(provider), provider.account_name
+        )
+    )
+    app.include_router(
+        registration_router(
+            outcomes,
+            provider.interactions,
+            _registrations(provider),
+            cookie,
+            limits,
+            settings.terms_url,
+        )
+    )
+    for credential_router in _credential_routers(provider, guard, outcomes, limits):
+        app.include_router(credential_router)
     app.include_router(token_router(provider.token_endpoint, issuer_path))
     app.include_router(userinfo_router(provider.userinfo, issuer_path))
     app.include_router(revocation_router(provider.revocation, issuer_path))

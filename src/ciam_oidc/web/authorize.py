@@ -10,11 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ciam_oidc.authn.interaction import Interactions
+from ciam_oidc.authn.ip_limits import Action
 from ciam_oidc.protocol.errors import InvalidRequest
 from ciam_oidc.web.device_cookie import DeviceCookie
 from ciam_oidc.web.forms import checked_form
 from ciam_oidc.web.oauth_responses import single_valued, single_valued_form
 from ciam_oidc.web.outcomes import OutcomePages
+from ciam_oidc.web.rate_limits import RateLimits
 from ciam_oidc.web.session_cookie import SessionCookie
 from ciam_oidc.web.visitor import visitor_of
 
@@ -24,14 +26,21 @@ _BAD_FORM = ("This page could not be read", "Go back to the application and try 
 
 @dataclass(frozen=True)
 class LoginSubmission:
-    """Answers a sign-in method's form; also what an emailed link's confirmation submits."""
+    """Answers a sign-in method's form; also what an emailed link's confirmation submits.
+
+    The network's limit is counted first: a refused request reaches no sign-in method.
+    """
 
     interactions: Interactions
     outcomes: OutcomePages
     cookie: SessionCookie
     device: DeviceCookie
+    limits: RateLimits
 
     async def __call__(self, request: Request, flow_id: str, form: Mapping[str, str]) -> Response:
+        refused = await self.limits.admit(request, _action_of(form))
+        if refused is not None:
+            return refused
         browser, new = self.device.read_or_new(request)
         outcome, new_session = await self.interactions.submit_login(
             flow_id, form, self.cookie.read(request), browser, visitor_of(request)
@@ -49,6 +58,7 @@ def authorize_router(
     outcomes: OutcomePages,
     cookie: SessionCookie,
     device: DeviceCookie,
+    limits: RateLimits,
 ) -> APIRouter:
     router = APIRouter(tags=["oauth"])
     base = outcomes.base_path
@@ -83,7 +93,7 @@ def authorize_router(
         form = await checked_form(request, outcomes, "login")
         if isinstance(form, Response):
             return form
-        return await LoginSubmission(interactions, outcomes, cookie, device)(
+        return await LoginSubmission(interactions, outcomes, cookie, device, limits)(
             request, form.get("flow", ""), form
         )
 
@@ -99,6 +109,13 @@ def authorize_router(
         return outcomes.render(request, outcome)
 
     return router
+
+
+def _action_of(form: Mapping[str, str]) -> Action:
+    """Asking for an emailed link sends mail; every other sign-in form is a sign-in attempt."""
+    if form.get("method") == "magic_link" and not form.get("token"):
+        return Action.MAIL
+    return Action.SIGN_IN
 
 
 async def request_parameters(request: Request) -> dict[str, str]:
