@@ -142,6 +142,15 @@ async def context(chromium: Browser) -> AsyncIterator[BrowserContext]:
     await context.close()
 
 
+@pytest.fixture
+async def chromium_context_2(chromium: Browser) -> AsyncIterator[BrowserContext]:
+    """A second browser profile at the same time: another device of the same person."""
+    context = await chromium.new_context()
+    context.set_default_timeout(WAIT_MS)
+    yield context
+    await context.close()
+
+
 @dataclass
 class Authorization:
     url: str
@@ -167,21 +176,29 @@ def authorization(site: Site, **extra: str) -> Authorization:
     return Authorization(f"{site.issuer}/authorize?{urlencode(params)}", verifier, state)
 
 
-async def catch_callback(page: Page, site: Site) -> asyncio.Future[str]:
-    """Answer the redirect to the relying party in the browser; resolves with its URL."""
-    arrived: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+class Callbacks:
+    """The redirects the relying party receives in one page, answered by the browser itself."""
 
-    async def answer(route: Route) -> None:
-        if not arrived.done():
-            arrived.set_result(route.request.url)
+    def __init__(self) -> None:
+        self._arrived: asyncio.Queue[str] = asyncio.Queue()
+
+    async def answer(self, route: Route) -> None:
+        await self._arrived.put(route.request.url)
         await route.fulfill(status=200, content_type="text/html", body="<p>relying party</p>")
 
-    await page.route(f"{site.rp_base}/**", answer)
-    return arrived
+    async def next(self) -> str:
+        return await asyncio.wait_for(self._arrived.get(), WAIT_MS / 1000)
+
+
+async def catch_callback(page: Page, site: Site) -> Callbacks:
+    callbacks = Callbacks()
+    await page.route(f"{site.rp_base}/**", callbacks.answer)
+    return callbacks
 
 
 async def redeem(site: Site, callback_url: str, auth: Authorization) -> dict[str, Any]:
-    """Exchange the code at the token endpoint; returns the verified ID token's claims."""
+    """Exchange the code at the token endpoint as the client would; returns the verified ID
+    token's claims over what UserInfo says of the person."""
     params = {k: v[0] for k, v in parse_qs(urlsplit(callback_url).query).items()}
     assert params.get("state") == auth.state, callback_url
     assert "code" in params, callback_url
@@ -198,7 +215,11 @@ async def redeem(site: Site, callback_url: str, auth: Authorization) -> dict[str
         )
         assert tokens.status_code == 200, tokens.text
         keys = KeySet.import_key_set((await http.get("/jwks")).json())
-    return dict(jwt.decode(tokens.json()["id_token"], keys, algorithms=["RS256"]).claims)
+        bearer = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+        userinfo = (await http.get("/userinfo", headers=bearer)).json()
+    id_token = jwt.decode(tokens.json()["id_token"], keys, algorithms=["RS256"]).claims
+    assert userinfo["sub"] == id_token["sub"]
+    return {**userinfo, **id_token}
 
 
 async def sign_in_with_password(page: Page, email: str, password: str = PASSWORD) -> None:
@@ -209,6 +230,9 @@ async def sign_in_with_password(page: Page, email: str, password: str = PASSWORD
 
 
 async def allow_if_asked(page: Page) -> None:
+    """Once the sign-in form is answered: allow the client if the consent page comes."""
+    await page.wait_for_url(lambda url: "/login" not in url)
+    await page.wait_for_load_state()
     allow = page.locator("button[name=decision][value=allow]")
     if await allow.count():
         await allow.click()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 
+from ciam_oidc.i18n import N_, gettext
+
 _BROWSERS = (
     ("Edge", re.compile(r"\bEdg(e|A|iOS)?/")),
     ("Opera", re.compile(r"\b(OPR|Opera)/")),
     ("Samsung Internet", re.compile(r"\bSamsungBrowser/")),
     ("Firefox", re.compile(r"\b(Firefox|FxiOS)/")),
-    ("Chrome", re.compile(r"\b(Chrome|Chromium|CriOS)/")),
+    ("Chrome", re.compile(r"(\b|Headless)(Chrome|Chromium|CriOS)/")),
     ("Safari", re.compile(r"\bSafari/")),
 )
 _SYSTEMS = (
@@ -27,15 +29,17 @@ _SYSTEMS = (
     ("macOS", re.compile(r"\bMac OS X\b|\bMacintosh\b")),
     ("Linux", re.compile(r"\bLinux\b")),
 )
-UNKNOWN = "Unknown browser"
+UNKNOWN = N_("Unknown browser")
 
 
 def device_label(user_agent: str) -> str:
     browser = _first(_BROWSERS, user_agent)
     system = _first(_SYSTEMS, user_agent)
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or (f"A browser on {system}" if system else UNKNOWN)
+        return gettext("%(browser)s on %(system)s") % {"browser": browser, "system": system}
+    if system:
+        return gettext("A browser on %(system)s") % {"system": system}
+    return browser or gettext(UNKNOWN)
 
 
 def _first(patterns: tuple[tuple[str, re.Pattern[str]], ...], user_agent: str) -> str | None:

@@ -16,6 +16,12 @@ from ciam_oidc.web.device_labels import device_label
             "Chrome on Linux",
         ),
         (
+            # Chromium without a window (automation, kiosks) names itself this way.
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "HeadlessChrome/131.0.0.0 Safari/537.36",
+            "Chrome on Linux",
+        ),
+        (
             "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
             "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.87",
             "Edge on Windows",
