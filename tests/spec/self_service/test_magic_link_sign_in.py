@@ -3,13 +3,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Iterator
-from email.message import EmailMessage
-from typing import Any
-
-import pytest
 
 from ciam_oidc.app import Provider
 from tests.spec.browser import (
@@ -22,38 +16,9 @@ from tests.spec.browser import (
     redeem,
     register_rp,
 )
-from tests.spec.oidc_core.conftest import ISSUER
-from tests.support.smtp import SmtpServer, smtp_server
+from tests.spec.self_service.conftest import ISSUER, Inbox
 
 _LINK = re.compile(re.escape(ISSUER) + r"/login/link\?token=[\w-]+")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def settings_overrides(smtp: SmtpServer) -> dict[str, Any]:
-    return {
-        "issuer": ISSUER,
-        "smtp_host": smtp.host,
-        "smtp_port": smtp.port,
-        "smtp_security": "none",
-        "mail_sender": "Sign-in <no-reply@id.example.com>",
-        "dev_mailbox": False,
-    }
-
-
-async def mail_to(provider: Provider, smtp: SmtpServer, address: str) -> list[EmailMessage]:
-    assert provider.sign_in.outbox is not None
-    await provider.sign_in.outbox.drain()
-    for _ in range(50):  # the server hands a message over on its own thread
-        if any(message["To"] == address for message in smtp.received):
-            break
-        await asyncio.sleep(0.02)
-    return [message for message in smtp.received if message["To"] == address]
 
 
 async def ask_for_link(browser: Browser, params: dict[str, str], email: str) -> str:
@@ -67,14 +32,14 @@ async def ask_for_link(browser: Browser, params: dict[str, str], email: str) -> 
 
 
 async def test_the_mailed_link_completes_the_code_flow_in_the_same_browser(
-    browser: Browser, provider: Provider, smtp: SmtpServer
+    browser: Browser, provider: Provider, inbox: Inbox
 ) -> None:
     sub = await add_customer(provider)
     rp = await register_rp(provider, first_party=True)
     await ask_for_link(browser, authorization_params(rp), "alice@example.com")
 
-    [message] = await mail_to(provider, smtp, "alice@example.com")
-    assert message["From"] == "Sign-in <no-reply@id.example.com>"
+    [message] = await inbox.mail_to("alice@example.com")
+    assert message["From"] == "ciam-oidc <no-reply@localhost>"  # CIAM_MAIL_SENDER
     link = _LINK.search(message.get_body(("plain",)).get_content())
     assert link, "the mail carries a sign-in link"
     opened = await browser.open(link[0])  # a GET: shows a page, spends nothing
@@ -93,7 +58,7 @@ async def test_the_mailed_link_completes_the_code_flow_in_the_same_browser(
 
 
 async def test_known_and_unknown_addresses_get_the_same_answer_and_only_one_gets_mail(
-    browser: Browser, provider: Provider, smtp: SmtpServer
+    browser: Browser, provider: Provider, inbox: Inbox
 ) -> None:
     await add_customer(provider)
     rp = await register_rp(provider, first_party=True)
@@ -107,5 +72,5 @@ async def test_known_and_unknown_addresses_get_the_same_answer_and_only_one_gets
         return found[1]
 
     assert notice(known) == notice(unknown)
-    assert len(await mail_to(provider, smtp, "alice@example.com")) == 1
-    assert await mail_to(provider, smtp, "mallory@example.com") == []
+    assert len(await inbox.mail_to("alice@example.com")) == 1
+    assert await inbox.mail_to("mallory@example.com") == []
