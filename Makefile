@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint system-deps interop-deps clean
+.PHONY: run test lint messages system-deps interop-deps clean
 
 run: $(VENV)/.installed
 	$(BIN)/ciam-oidc migrate
@@ -20,6 +20,17 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check src tests migrations
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
+
+# After changing a message in code or a template: extract them all (babel.cfg says from where),
+# then bring the German and Spanish catalogs up to date. New and changed messages show up
+# untranslated or fuzzy there, and the test suite fails until someone translates them.
+LOCALES := src/ciam_oidc/locales
+messages: $(VENV)/.dev-installed
+	$(BIN)/pybabel extract -F babel.cfg -o $(LOCALES)/messages.pot --project=ciam-oidc \
+		--header-comment="# The messages of ciam-oidc's pages and mail: made by make messages." \
+		--add-location=file --sort-by-file --no-wrap -c "Translators:" src
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) \
+		--ignore-obsolete --ignore-pot-creation-date --no-wrap
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || { apt-get update && apt-get install -y python3-venv \

@@ -24,6 +24,7 @@ from ciam_oidc.authn.authenticators.magic_link import MagicLinkAuthenticator
 from ciam_oidc.authn.authenticators.passkey import PasskeyAuthenticator
 from ciam_oidc.authn.authenticators.password import PasswordAuthenticator
 from ciam_oidc.authn.authenticators.totp import TotpAuthenticator
+from ciam_oidc.authn.branding import Brand
 from ciam_oidc.authn.credentials import EmailChanges, PasswordChanges
 from ciam_oidc.authn.flows import LoginFlows
 from ciam_oidc.authn.interaction import Interactions
@@ -90,6 +91,7 @@ from ciam_oidc.web.account_pages import AccountServices, account_pages_router
 from ciam_oidc.web.account_passkeys import passkeys_router
 from ciam_oidc.web.account_totp import totp_router
 from ciam_oidc.web.authorize import AUTHORIZE_PATH, LoginSubmission, authorize_router
+from ciam_oidc.web.branding import BRAND_CSS_PATH, BrandScope, brand_router
 from ciam_oidc.web.csrf import CsrfProtection
 from ciam_oidc.web.dev_mailbox import dev_mailbox_router
 from ciam_oidc.web.device_cookie import DeviceCookie
@@ -484,14 +486,17 @@ def create_app(settings: Settings) -> FastAPI:
     metadata |= introspection_metadata(settings.issuer, INTROSPECTION_PATH)
     app.add_middleware(SecurityHeaders, hsts=secure)
     app.add_middleware(LocaleMiddleware, default=settings.default_locale, secure=secure)
+    brand = Brand(settings.brand_name, settings.brand_color, settings.brand_logo_url)
+    app.add_middleware(BrandScope, brand=brand)
     app.mount(f"{issuer_path}/static", static_files(), name="static")
     outcomes = OutcomePages(
-        Pages(static_url=f"{issuer_path}/static"),
+        Pages(static_url=f"{issuer_path}/static", brand_css_url=f"{issuer_path}{BRAND_CSS_PATH}"),
         CsrfProtection(settings.secret_bytes(), secure=secure),
         issuer_path,
     )
     cookie = SessionCookie(secure=secure, max_age=settings.session_ttl)
     app.include_router(discovery_router(metadata))
+    app.include_router(brand_router(provider.clients, issuer_path))
     sessions = provider.interactions.sessions
     guard = AccountGuard(sessions, cookie, issuer_path, utc_now)
     device = DeviceCookie(secure)

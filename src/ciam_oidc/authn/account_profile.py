@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import cache
 
 from ciam_oidc.authn.audit import AuditLog, EventType
+from ciam_oidc.i18n import N_, gettext
 from ciam_oidc.protocol.ports import UserStore
 from ciam_oidc.protocol.users import PROFILE_CLAIMS
 
@@ -24,10 +25,10 @@ _NAMES = ("name", "given_name", "family_name", "nickname")
 # as typed by people used to POSIX locales and written back with `-`.
 _LOCALE = re.compile(r"([a-z]{2,3})(?:[-_]([a-z]{4}))?(?:[-_]([a-z]{2}|[0-9]{3}))?", re.I)
 
-_TOO_LONG = f"Use at most {MAX_NAME_LENGTH} characters."
-_UNPRINTABLE = "Use letters, numbers, spaces and punctuation only."
-_NOT_A_LOCALE = 'Use a language code, like "de" or "de-CH".'
-_NOT_A_ZONE = 'Use a time zone name, like "Europe/Zurich".'
+_TOO_LONG = N_("Use at most %(max)d characters.")
+_UNPRINTABLE = N_("Use letters, numbers, spaces and punctuation only.")
+_NOT_A_LOCALE = N_('Use a language code, like "de" or "de-CH".')
+_NOT_A_ZONE = N_('Use a time zone name, like "Europe/Zurich".')
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def _checked(claim: str, value: str) -> tuple[str, str | None]:
         return value, None
     if claim in _NAMES:
         if len(value) > MAX_NAME_LENGTH:
-            return value, _TOO_LONG
+            return value, gettext(_TOO_LONG) % {"max": MAX_NAME_LENGTH}
         return value, None if value.isprintable() else _UNPRINTABLE
     if claim == "locale":
         match = _LOCALE.fullmatch(value)

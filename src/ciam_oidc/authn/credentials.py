@@ -21,25 +21,28 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from ciam_oidc.authn.audit import AuditLog, EventType
+from ciam_oidc.authn.branding import brand_name
+from ciam_oidc.authn.durations import lifetime_in_words
 from ciam_oidc.authn.mail import BackgroundMailer, Message
 from ciam_oidc.authn.password_policy import PasswordPolicy
-from ciam_oidc.authn.password_reset import NOT_AN_ADDRESS, lifetime_in_words
+from ciam_oidc.authn.password_reset import NOT_AN_ADDRESS
 from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.authn.throttle import LoginThrottle
 from ciam_oidc.crypto.passwords import hash_password, verify_password
+from ciam_oidc.i18n import N_, gettext
 from ciam_oidc.protocol.ports import AlreadyExists, BrowserSession, UserStore
 from ciam_oidc.protocol.users import InvalidUser, User, normalize_email
 
 MAX_CODE_ATTEMPTS = 5
 _CODE_DIGITS = 6
-_NO_ACCOUNT = "This account no longer exists."
-_THROTTLED = "Too many wrong passwords. Wait a few minutes and try again."
-_WRONG_PASSWORD = "That is not your current password."
-_SAME_ADDRESS = "That is already your email address."
-_TOO_MANY_CODES = "Too many codes were sent to that address. Wait a few minutes and try again."
-_WRONG_CODE = "That code is not right. Check the newest email we sent and type its code."
-_CODE_DEAD = "This code has expired or was tried too many times. Ask for a new one."
-_ADDRESS_TAKEN = "That address belongs to another account. Choose another address."
+_NO_ACCOUNT = N_("This account no longer exists.")
+_THROTTLED = N_("Too many wrong passwords. Wait a few minutes and try again.")
+_WRONG_PASSWORD = N_("That is not your current password.")
+_SAME_ADDRESS = N_("That is already your email address.")
+_TOO_MANY_CODES = N_("Too many codes were sent to that address. Wait a few minutes and try again.")
+_WRONG_CODE = N_("That code is not right. Check the newest email we sent and type its code.")
+_CODE_DEAD = N_("This code has expired or was tried too many times. Ask for a new one.")
+_ADDRESS_TAKEN = N_("That address belongs to another account. Choose another address.")
 
 
 @dataclass(frozen=True)
@@ -196,21 +199,24 @@ class EmailChanges:
         return hmac.new(self.code_key, message, hashlib.sha256).hexdigest()
 
     def _code_message(self, to: str, code: str) -> Message:
-        text = (
-            f"Your code to confirm this email address: {code}\n\n"
+        text = gettext(
+            "Your code to confirm this email address: %(code)s\n\n"
             "Type it on the page where you asked to use this address for your account. "
-            f"It works for the next {lifetime_in_words(self.ttl)}.\n\n"
+            "It works for the next %(lifetime)s.\n\n"
             "If you did not ask for this, ignore this email: nothing changes.\n"
-        )
+        ) % {"code": code, "lifetime": lifetime_in_words(self.ttl)}
         # Not in the subject: subjects end up in logs and on locked screens.
-        return Message(to=to, subject="Confirm your new email address", text=text)
+        subject = gettext("Confirm your new email address for %(brand)s")
+        return Message(to=to, subject=subject % {"brand": brand_name()}, text=text)
 
 
 def _notice_to_old_address(to: str) -> Message:
-    text = (
+    """In the language of the request that changed it."""
+    text = gettext(
         "The email address of your account was just changed, and this address no longer "
         "signs in to it.\n\n"
         "If you made this change, there is nothing to do. If you did not, someone else may "
         "be using your account: contact support straight away.\n"
     )
-    return Message(to=to, subject="Your email address was changed", text=text)
+    subject = gettext("Your email address for %(brand)s was changed")
+    return Message(to=to, subject=subject % {"brand": brand_name()}, text=text)

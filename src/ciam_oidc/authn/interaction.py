@@ -28,6 +28,7 @@ from ciam_oidc.authn.authenticators import (
     Visitor,
     Waiting,
 )
+from ciam_oidc.authn.branding import wear_brand_of
 from ciam_oidc.authn.flows import InvalidTransition, LoginFlow, LoginFlows, StaleFlow, Step
 from ciam_oidc.authn.outcomes import (
     EXPIRED,
@@ -43,6 +44,7 @@ from ciam_oidc.authn.outcomes import (
 from ciam_oidc.authn.policy import Policies, SignInPolicy
 from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.crypto.keyring import KeyRing
+from ciam_oidc.i18n import N_
 from ciam_oidc.protocol.acr import AcrRequirement, acr_requirement, combined_amr, reported_acr
 from ciam_oidc.protocol.authorization.decision import Consent, Issue, Login, StepUp, decide
 from ciam_oidc.protocol.authorization.request import (
@@ -68,7 +70,7 @@ from ciam_oidc.protocol.ports import (
 )
 from ciam_oidc.protocol.tokens.id_token_hint import id_token_hint_claims
 
-_CHOOSE = "Choose a way to sign in."
+_CHOOSE = N_("Choose a way to sign in.")
 UNKNOWN_VISITOR = Visitor()
 # The method a person can set up in the middle of a sign-in that requires two factors.
 _ENROLLABLE_SECOND_FACTOR = "totp"
@@ -269,11 +271,14 @@ class Interactions:
 
     async def _check(self, params: Mapping[str, str]) -> AuthorizationRequest | Outcome:
         try:
-            return await check_authorization_request(params, self.clients, self.issuer)
+            request = await check_authorization_request(params, self.clients, self.issuer)
         except UnverifiedRedirect as refused:
-            return ShowError("This sign-in link is not valid", refused.error.description)
+            return ShowError(N_("This sign-in link is not valid"), refused.error.description)
         except RedirectableError as refused:
             return Respond(respond_with_error(refused.target, refused.error))
+        # Verified: its pages and mail may now carry the client's name, logo and colour.
+        wear_brand_of(request.client)
+        return request
 
     async def _request_of(
         self, flow: LoginFlow
@@ -402,8 +407,8 @@ class Interactions:
         if not offered and not (decision.mandatory and can_enrol):
             if request is None:
                 return ShowError(
-                    "This sign-in needs a second factor",
-                    "Your account has no second sign-in method this page accepts.",
+                    N_("This sign-in needs a second factor"),
+                    N_("Your account has no second sign-in method this page accepts."),
                     status_code=403,
                 )
             unmet = UnmetAuthenticationRequirements("the required sign-in cannot be completed")

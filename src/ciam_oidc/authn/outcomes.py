@@ -6,12 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ciam_oidc.authn.authenticators import Prompt
+from ciam_oidc.i18n import N_
 from ciam_oidc.protocol.authorization.response import AuthorizationResponse
 
 
 @dataclass(frozen=True)
 class ShowError:
-    """A page for the person: nothing may be sent to an unverified redirect_uri."""
+    """A page for the person: nothing may be sent to an unverified redirect_uri.
+
+    `title` and `message` are English messages marked with `N_`, translated when shown.
+    """
 
     title: str
     message: str
@@ -76,6 +80,6 @@ class ShowConsent:
 Outcome = ShowError | Respond | Continue | GoTo | Enrol | ShowLogin | ShowConsent
 
 EXPIRED = ShowError(
-    "This sign-in has expired",
-    "Return to the application and start again.",
+    N_("This sign-in has expired"),
+    N_("Return to the application and start again."),
 )

@@ -48,16 +48,19 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from ciam_oidc.i18n import N_, gettext
+
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 MAX_NAME_LENGTH = 64
 # WebAuthn Level 3 §7.1: a relying party refuses credential ids longer than this.
 _MAX_CREDENTIAL_ID_BYTES = 1023
 
-_UNREADABLE = "The passkey's answer could not be read. Try again."
-_START_AGAIN = "This request has expired or was already used. Start again."
-_NOT_ACCEPTED = "That passkey could not be used. Try again, or use another way to sign in."
-_NOT_VERIFIED = "The passkey could not be verified. Try again."
-_REGISTERED = "This passkey is already registered."
+_UNREADABLE = N_("The passkey's answer could not be read. Try again.")
+_START_AGAIN = N_("This request has expired or was already used. Start again.")
+_NOT_ACCEPTED = N_("That passkey could not be used. Try again, or use another way to sign in.")
+_NOT_VERIFIED = N_("The passkey could not be verified. Try again.")
+_REGISTERED = N_("This passkey is already registered.")
+_UNNAMED = N_("Give the passkey a name.")
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,8 @@ class Passkeys:
             sub=sub,
             public_key=verified.credential_public_key,
             sign_count=verified.sign_count,
-            name=_label(name) or f"Passkey created {now:%Y-%m-%d}",
+            # Stored as it reads now, in the language of the person adding it.
+            name=_label(name) or gettext("Passkey created %(date)s") % {"date": f"{now:%Y-%m-%d}"},
             transports=tuple(transport.value for transport in credential.response.transports or ()),
             backup_eligible=verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE,
             created_at=now,
@@ -197,7 +201,7 @@ class Passkeys:
         """False when `sub` has no such passkey; a blank name is refused."""
         label = _label(name)
         if not label:
-            raise PasskeyRejected("Give the passkey a name.")
+            raise PasskeyRejected(_UNNAMED)
         return await self._store.rename_passkey(sub, credential_id, label)
 
     async def remove(self, sub: str, credential_id: str) -> bool:

@@ -15,6 +15,8 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
+from ciam_oidc.i18n import gettext
+
 # §3.1.1.2: verifiers SHOULD permit at least 64 characters; passphrases are welcome.
 MAX_LENGTH = 256
 _COMMON_PASSWORDS = "data/common_passwords.txt"
@@ -28,26 +30,27 @@ class PasswordPolicy:
         self._common = _common_passwords()
 
     def problem(self, password: str, email: str | None = None) -> str | None:
-        """A message for the person choosing `password`, or None when it is acceptable.
+        """A message for the person choosing `password`, in their language, or None when it
+        is acceptable.
 
         `email` is the account's address, which the password must not repeat.
         """
         normalized = unicodedata.normalize("NFKC", password)
         if len(normalized) < self.min_length:
-            return (
-                f"Use at least {self.min_length} characters. A few unrelated words make a "
+            return gettext(
+                "Use at least %(min)d characters. A few unrelated words make a "
                 "password that is long and easy to remember."
-            )
+            ) % {"min": self.min_length}
         if len(normalized) > MAX_LENGTH:
-            return f"Use at most {MAX_LENGTH} characters."
+            return gettext("Use at most %(max)d characters.") % {"max": MAX_LENGTH}
         folded = normalized.casefold()
         if folded in self._common:
-            return (
+            return gettext(
                 "That password is one of the most common ones, which attackers try first. "
                 "Choose one that is harder to guess."
             )
         if email and folded in _own_address(email):
-            return "Choose a password that is not your email address."
+            return gettext("Choose a password that is not your email address.")
         return None
 
 

@@ -22,18 +22,21 @@ from typing import Protocol
 from urllib.parse import urlencode
 
 from ciam_oidc.authn.audit import AuditLog, EventType
+from ciam_oidc.authn.branding import brand_name
+from ciam_oidc.authn.durations import lifetime_in_words
 from ciam_oidc.authn.mail import BackgroundMailer, Message
 from ciam_oidc.authn.password_policy import PasswordPolicy
 from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.authn.throttle import LoginThrottle
 from ciam_oidc.crypto.passwords import hash_password
 from ciam_oidc.crypto.secrets import digest_secret, new_secret
+from ciam_oidc.i18n import N_, gettext
 from ciam_oidc.protocol.ports import GrantStore, UserStore
 from ciam_oidc.protocol.users import InvalidUser, User, normalize_email
 
 RESET_PATH = "/reset"
 CONFIRM_PATH = "/reset/confirm"
-NOT_AN_ADDRESS = "Enter a valid email address."
+NOT_AN_ADDRESS = N_("Enter a valid email address.")
 
 
 @dataclass(frozen=True)
@@ -163,20 +166,16 @@ class PasswordResets:
         return flow_id
 
     def _message(self, to: str, token: str) -> Message:
+        """In the language of the request that asked: this runs in its context."""
         url = f"{self.base_url}{CONFIRM_PATH}?{urlencode({'token': token})}"
-        text = (
-            f"Open this link to choose a new password:\n\n{url}\n\n"
-            f"It works once, for the next {lifetime_in_words(self.ttl)}. Choosing a new "
+        text = gettext(
+            "Open this link to choose a new password:\n\n%(url)s\n\n"
+            "It works once, for the next %(lifetime)s. Choosing a new "
             "password signs your account out on every device.\n\n"
             "If you did not ask for this, ignore this email: your password stays as it is.\n"
-        )
-        return Message(to=to, subject="Reset your password", text=text)
-
-
-def lifetime_in_words(ttl: timedelta) -> str:
-    """ "30 minutes": how long a mailed link or code works, as its mail and page say."""
-    minutes = max(1, int(ttl.total_seconds()) // 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        ) % {"url": url, "lifetime": lifetime_in_words(self.ttl)}
+        subject = gettext("Reset your password for %(brand)s") % {"brand": brand_name()}
+        return Message(to=to, subject=subject, text=text)
 
 
 def _throttle_key(email: str) -> str:

@@ -31,11 +31,14 @@ from urllib.parse import urlencode
 
 from ciam_oidc.authn.audit import AuditLog, EventType
 from ciam_oidc.authn.authenticators import Verified
+from ciam_oidc.authn.branding import brand_name
+from ciam_oidc.authn.durations import lifetime_in_words
 from ciam_oidc.authn.mail import BackgroundMailer, Message
 from ciam_oidc.authn.password_policy import PasswordPolicy
 from ciam_oidc.authn.throttle import LoginThrottle
 from ciam_oidc.crypto.passwords import hash_password
 from ciam_oidc.crypto.secrets import new_secret
+from ciam_oidc.i18n import N_, gettext, ngettext
 from ciam_oidc.protocol.ports import AlreadyExists, UserStore
 from ciam_oidc.protocol.users import InvalidUser, UserRequest, new_user, normalize_email
 
@@ -131,17 +134,21 @@ class Registered:
     flow_id: str
 
 
-_NOT_AN_ADDRESS = Refused("Enter a valid email address.")
-_NAME_TOO_LONG = Refused(f"Use at most {MAX_NAME_LENGTH} characters for your name.")
-_TERMS = Refused("To create an account, please accept the terms of service.")
+_NOT_AN_ADDRESS = Refused(N_("Enter a valid email address."))
+_NAME_TOO_LONG = N_("Use at most %(max)d characters for your name.")
+_TERMS = Refused(N_("To create an account, please accept the terms of service."))
 DEAD_CODE = Refused(
-    "This code has expired, was already used, or was typed wrong too many times. "
-    "Go back to the application and start again to get a new code."
+    N_(
+        "This code has expired, was already used, or was typed wrong too many times. "
+        "Go back to the application and start again to get a new code."
+    )
 )
 """A code that no longer works, whether it never existed or is used up (alike on purpose)."""
 _ACCOUNT_EXISTS = Refused(
-    "There already is an account with this email address. Go back to the application and "
-    "sign in; if you forgot your password, you can reset it there."
+    N_(
+        "There already is an account with this email address. Go back to the application and "
+        "sign in; if you forgot your password, you can reset it there."
+    )
 )
 
 
@@ -174,7 +181,7 @@ class Registrations:
             return Refused(problem)
         name = form.name.strip()
         if len(name) > MAX_NAME_LENGTH:
-            return _NAME_TOO_LONG
+            return Refused(gettext(_NAME_TOO_LONG) % {"max": MAX_NAME_LENGTH})
         if self.terms_version and not form.accepted_terms:
             return _TERMS
         sent = CodeSent(new_secret(), email, flow_id)
@@ -253,37 +260,37 @@ class Registrations:
         await self.mailer.send(message)
 
     def _code_mail(self, sent: CodeSent, code: str) -> Message:
+        """Like every mail here, composed in the context (language, brand) of the request."""
         link = f"{self.base_url}{VERIFY_PATH}?" + urlencode(
             {"registration": sent.registration_id, "code": code}
         )
-        text = (
-            f"Your code is {code}\n\n"
+        text = gettext(
+            "Your code is %(code)s\n\n"
             "Type it on the page where you are creating your account, "
-            f"or open this link to confirm your email address:\n\n{link}\n\n"
-            f"The code works for the next {self._minutes()} minutes.\n\n"
+            "or open this link to confirm your email address:\n\n%(link)s\n\n"
+            "The code works for the next %(lifetime)s.\n\n"
             "If you did not ask to create an account, ignore this email: "
             "without the code, no account is created.\n"
-        )
-        return Message(to=sent.email, subject="Confirm your email address", text=text)
+        ) % {"code": code, "link": link, "lifetime": lifetime_in_words(self.ttl)}
+        subject = gettext("Confirm your email address for %(brand)s")
+        return Message(to=sent.email, subject=subject % {"brand": brand_name()}, text=text)
 
     @staticmethod
     def _account_exists_mail(email: str) -> Message:
-        text = (
+        text = gettext(
             "Someone, perhaps you, tried to create a new account with this email address. "
             "You already have an account, so nothing was created and nothing changed.\n\n"
             "If it was you, go back to the application and sign in. If you forgot your "
             'password, choose "Forgot your password?" on the sign-in page.\n\n'
             "If it was not you, you can ignore this email.\n"
         )
-        return Message(to=email, subject="You already have an account", text=text)
+        subject = gettext("You already have an account with %(brand)s")
+        return Message(to=email, subject=subject % {"brand": brand_name()}, text=text)
 
     def _digest(self, registration_id: str, code: str) -> str:
         """Bound to the registration, so equal codes of two registrations differ when stored."""
         message = f"{registration_id}:{code}".encode()
         return hmac.new(self.code_key, message, hashlib.sha256).hexdigest()
-
-    def _minutes(self) -> int:
-        return int(self.ttl.total_seconds()) // 60
 
 
 def _wrong_code(counted: PendingRegistration) -> WrongCode | Refused:
@@ -291,11 +298,12 @@ def _wrong_code(counted: PendingRegistration) -> WrongCode | Refused:
     left = MAX_CODE_ATTEMPTS - counted.attempts
     if left <= 0:
         return DEAD_CODE
-    tries = f"{left} {'try' if left == 1 else 'tries'} left"
-    return WrongCode(
-        f"That code is not right. Check the email and try again ({tries}).",
-        CodeSent(counted.id, counted.email, counted.flow_id),
+    message = ngettext(
+        "That code is not right. Check the email and try again (%(num)d try left).",
+        "That code is not right. Check the email and try again (%(num)d tries left).",
+        left,
     )
+    return WrongCode(message % {"num": left}, CodeSent(counted.id, counted.email, counted.flow_id))
 
 
 def _throttle_key(email: str) -> str:

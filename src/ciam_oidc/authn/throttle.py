@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from ciam_oidc.authn.audit import AuditLog, EventType
+from ciam_oidc.authn.durations import wait_in_words
+from ciam_oidc.i18n import gettext
 
 LONGEST_DELAY = timedelta(minutes=15)
 _SHORTEST_WAIT = timedelta(seconds=1)
@@ -68,7 +69,8 @@ class Admission:
     @property
     def message(self) -> str:
         """Safe to show: the same for an address with an account and one without."""
-        return f"Too many attempts. Try again in {wait_in_words(self.retry_after)}."
+        wait = wait_in_words(self.retry_after)
+        return gettext("Too many attempts. Try again in %(wait)s.") % {"wait": wait}
 
 
 @dataclass(frozen=True)
@@ -121,12 +123,3 @@ class LoginThrottle:
 
     def _key(self, identifier: str) -> str:
         return hmac.new(self.key, identifier.encode(), hashlib.sha256).hexdigest()
-
-
-def wait_in_words(wait: timedelta) -> str:
-    """ "40 seconds", "3 minutes": rounded up, so nobody comes back a moment too early."""
-    seconds = max(1, math.ceil(wait.total_seconds()))
-    if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -20,6 +20,7 @@ from ciam_oidc.authn.recovery_codes import RecoveryCodes
 from ciam_oidc.authn.totp_codes import DIGITS, TIME_STEP_SECONDS, matching_step, normalise_code
 from ciam_oidc.authn.totp_store import TotpStore
 from ciam_oidc.crypto.encryption import SecretBox
+from ciam_oidc.i18n import gettext
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class TotpEnrolment:
             dark="#000",
             light="#fff",
             svgclass="qr-code",
-            title="QR code to scan with your authenticator app",
+            title=gettext("QR code to scan with your authenticator app"),
         )
         return TotpSetup(secret=secret, uri=uri, qr_svg=svg)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ciam_oidc.crypto.keyring import KeyRing
+from ciam_oidc.i18n import N_
 from ciam_oidc.protocol.authorization.response import with_query
 from ciam_oidc.protocol.clients import Client
 from ciam_oidc.protocol.errors import InvalidRequest
@@ -46,14 +47,14 @@ async def check_logout_request(
         audience = claims.get("aud")
         audiences = [audience] if isinstance(audience, str) else list(audience or [])  # type: ignore[call-overload]
         if client_id is not None and client_id not in audiences:
-            raise InvalidRequest("client_id is not the audience of the id_token_hint")
+            raise InvalidRequest(N_("client_id is not the audience of the id_token_hint"))
         client_id = client_id or (audiences[0] if len(audiences) == 1 else None)
     client = await clients.get_client(client_id) if client_id else None
     if client_id and client is None:
-        raise InvalidRequest("the client is not known")
+        raise InvalidRequest(N_("the client is not known"))
     uri = params.get("post_logout_redirect_uri") or None
     if uri is not None and (client is None or uri not in client.post_logout_redirect_uris):
-        raise InvalidRequest("post_logout_redirect_uri is not registered for the client")
+        raise InvalidRequest(N_("post_logout_redirect_uri is not registered for the client"))
     return LogoutRequest(
         client=client,
         hinted_sub=str(claims["sub"]) if claims else None,

@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ciam_oidc.authn.credentials import EmailChanged, EmailChanges, PasswordChanges
+from ciam_oidc.authn.durations import lifetime_in_words
 from ciam_oidc.authn.ip_limits import Action
-from ciam_oidc.authn.password_reset import lifetime_in_words
+from ciam_oidc.i18n import gettext
 from ciam_oidc.protocol.ports import BrowserSession
 from ciam_oidc.web.account import ACCOUNT_PATH, AccountGuard
 from ciam_oidc.web.forms import checked_form
@@ -61,7 +62,7 @@ def password_change_router(
             "action": path,
             "email": await account_name(sub),
             "has_password": await passwords.has_password(sub),
-            "error": error,
+            "error": error and gettext(error),
             "changed": False,
             "account": f"{guard.base_path}{ACCOUNT_PATH}",
         }
@@ -115,7 +116,7 @@ def email_change_router(
             "pending": await changes.pending(sub),
             "confirm_url": confirm_path,
             "typed": typed,
-            "error": error,
+            "error": error and gettext(error),
             "account": account,
         }
         return outcomes.form_page(request, _EMAIL, "account_email.html", context)
@@ -128,7 +129,7 @@ def email_change_router(
             "action": confirm_path,
             "pending": pending,
             "ask_again": path,
-            "error": error,
+            "error": error and gettext(error),
             "lifetime": lifetime_in_words(changes.ttl),
         }
         return outcomes.form_page(request, _EMAIL_CODE, "account_email_confirm.html", context)

@@ -20,18 +20,19 @@ from ciam_oidc.authn.account import AccountDeletion, AccountSessions, ConnectedA
 from ciam_oidc.authn.account_export import AccountExport
 from ciam_oidc.authn.account_profile import ProfileEditor, read_profile
 from ciam_oidc.authn.audit import AuditLog
+from ciam_oidc.i18n import N_, gettext
 from ciam_oidc.protocol.ports import BrowserSession
 from ciam_oidc.web.account import ACCOUNT_PATH, AccountGuard
 from ciam_oidc.web.activity_words import describe
 from ciam_oidc.web.device_labels import device_label
 from ciam_oidc.web.forms import checked_form
 from ciam_oidc.web.json import JSONResponse
-from ciam_oidc.web.outcomes import SCOPE_WORDS, OutcomePages, redirect
+from ciam_oidc.web.outcomes import OutcomePages, redirect, scope_in_words
 from ciam_oidc.web.session_cookie import SessionCookie
 from ciam_oidc.web.visitor import visitor_of
 
 _PROFILE, _SESSIONS, _APPS, _DELETE = "profile", "sessions", "apps", "delete-account"
-_NOT_YOUR_ADDRESS = "That is not this account's email address. Type it exactly as shown."
+_NOT_YOUR_ADDRESS = N_("That is not this account's email address. Type it exactly as shown.")
 EXPORT_FILE = "account-data.json"
 
 
@@ -74,7 +75,12 @@ def account_pages_router(
     def profile_page(
         request: Request, values: dict[str, str], problems: dict[str, str], saved: bool = False
     ) -> Response:
-        context = {"values": values, "problems": problems, "saved": saved, "action": profile}
+        context = {
+            "values": values,
+            "problems": {field: gettext(problem) for field, problem in problems.items()},
+            "saved": saved,
+            "action": profile,
+        }
         return outcomes.form_page(request, _PROFILE, "account_profile.html", {**back, **context})
 
     @router.get(profile)
@@ -147,7 +153,7 @@ def account_pages_router(
         context = {
             **back,
             "apps": connected,
-            "scope_words": SCOPE_WORDS,
+            "scope_in_words": scope_in_words,
             "action": f"{apps}/remove",
         }
         return outcomes.form_page(request, _APPS, "account_apps.html", context)
@@ -189,7 +195,12 @@ def account_pages_router(
         return JSONResponse(data, headers=headers)
 
     async def deletion_page(request: Request, sub: str, error: str | None = None) -> Response:
-        context = {**back, "email": await account_name(sub), "action": deletion, "error": error}
+        context = {
+            **back,
+            "email": await account_name(sub),
+            "action": deletion,
+            "error": error and gettext(error),
+        }
         return outcomes.form_page(request, _DELETE, "account_delete.html", context)
 
     @router.get(deletion)

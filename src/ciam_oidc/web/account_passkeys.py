@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ciam_oidc.authn.passkeys import PasskeyRejected, Passkeys
+from ciam_oidc.i18n import N_, gettext
 from ciam_oidc.web.account import ACCOUNT_PATH, AccountGuard
 from ciam_oidc.web.forms import checked_form
 from ciam_oidc.web.outcomes import OutcomePages, redirect
@@ -21,11 +22,11 @@ from ciam_oidc.web.outcomes import OutcomePages, redirect
 CSRF_PURPOSE = "account-passkeys"
 # Notices are chosen by key, so the query string cannot put words on the page.
 _NOTICES = {
-    "added": "Passkey added. You can now sign in with it.",
-    "renamed": "Passkey renamed.",
-    "removed": "Passkey removed. Also delete it from your device or password manager.",
+    "added": N_("Passkey added. You can now sign in with it."),
+    "renamed": N_("Passkey renamed."),
+    "removed": N_("Passkey removed. Also delete it from your device or password manager."),
 }
-_GONE = "That passkey is not in your account (any more)."
+_GONE = N_("That passkey is not in your account (any more).")
 
 AccountName = Callable[[str], Awaitable[str]]
 """The name a passkey is saved under on the device (the account's email), by sub."""
@@ -46,8 +47,8 @@ def passkeys_router(
             "account": f"{guard.base_path}{ACCOUNT_PATH}",
             "passkeys": await passkeys.list(sub),
             "options_json": await passkeys.registration_options(sub, name, name),
-            "notice": notice,
-            "error": error,
+            "notice": notice and gettext(notice),
+            "error": error and gettext(error),
         }
         response = outcomes.form_page(request, CSRF_PURPOSE, "account_passkeys.html", context)
         if error:

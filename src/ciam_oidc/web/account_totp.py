@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ciam_oidc.authn.totp_enrolment import TotpEnrolment
+from ciam_oidc.i18n import N_, gettext
 from ciam_oidc.protocol.ports import BrowserSession
 from ciam_oidc.web.account import ACCOUNT_PATH, AccountGuard, local_path
 from ciam_oidc.web.forms import checked_form
@@ -25,7 +26,7 @@ from ciam_oidc.web.outcomes import OutcomePages, redirect
 TOTP_PATH = f"{ACCOUNT_PATH}/totp"
 _ENROL = "totp-enrol"
 _MANAGE = "totp-manage"
-_WRONG_CODE = (
+_WRONG_CODE = N_(
     "That code did not match. Check that the app shows this account, wait for a new code "
     "and type it before it changes."
 )
@@ -60,7 +61,7 @@ def totp_router(
             "manual_key": " ".join(setup.secret[i : i + 4] for i in range(0, len(setup.secret), 4)),
             "uri": setup.uri,
             "action": url(page_path, continue_to),
-            "error": error,
+            "error": error and gettext(error),
         }
         return outcomes.form_page(request, _ENROL, "account_totp.html", context)
 

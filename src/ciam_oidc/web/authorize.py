@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from ciam_oidc.authn.interaction import Interactions
 from ciam_oidc.authn.ip_limits import Action
+from ciam_oidc.i18n import N_
 from ciam_oidc.protocol.errors import InvalidRequest
 from ciam_oidc.web.device_cookie import DeviceCookie
 from ciam_oidc.web.forms import checked_form
@@ -21,7 +22,7 @@ from ciam_oidc.web.session_cookie import SessionCookie
 from ciam_oidc.web.visitor import visitor_of
 
 AUTHORIZE_PATH = "/authorize"
-_BAD_FORM = ("This page could not be read", "Go back to the application and try again.")
+_BAD_FORM = (N_("This page could not be read"), N_("Go back to the application and try again."))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from ciam_oidc.authn.mail import Mailbox
+from ciam_oidc.i18n import N_
 from ciam_oidc.web.pages import Pages
 
 MAILBOX_PATH = "/dev/mailbox"
@@ -35,7 +36,7 @@ def dev_mailbox_router(mailbox: Mailbox, pages: Pages, base_path: str, issuer: s
     async def show_message(message_id: str) -> Response:
         message = await mailbox.get(message_id)
         if message is None:
-            return pages.error_page("No such message", "It is not in the mailbox.", 404)
+            return pages.error_page(N_("No such message"), N_("It is not in the mailbox."), 404)
         context = {
             "message": message,
             "body": linked_segments(message.text, issuer),

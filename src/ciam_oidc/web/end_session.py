@@ -16,17 +16,20 @@ from starlette.responses import Response
 
 from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.crypto.keyring import KeyRing
+from ciam_oidc.i18n import N_
 from ciam_oidc.protocol.end_session import LogoutRequest, check_logout_request
 from ciam_oidc.protocol.errors import InvalidRequest
 from ciam_oidc.protocol.ports import ClientStore
 from ciam_oidc.web.authorize import request_parameters
 from ciam_oidc.web.csrf import FORM_FIELD, CsrfRejected
+from ciam_oidc.web.forms import EXPIRED_FORM
 from ciam_oidc.web.outcomes import OutcomePages, redirect
 from ciam_oidc.web.security_headers import page_policy
 from ciam_oidc.web.session_cookie import SessionCookie
 
 END_SESSION_PATH = "/logout"
 _FORWARDED = ("client_id", "post_logout_redirect_uri", "state", "id_token_hint")
+_INVALID = N_("This sign-out link is not valid")
 
 
 def end_session_router(
@@ -47,18 +50,14 @@ def end_session_router(
             params = await request_parameters(request)
             logout = await check_logout_request(params, clients, keyring, issuer)
         except InvalidRequest as error:
-            return outcomes.pages.error_page(
-                "This sign-out link is not valid", error.description, 400
-            )
+            return outcomes.pages.error_page(_INVALID, error.description, 400)
         session = await sessions.find(cookie.read(request), clock())
         confirmed = request.method == "POST" and params.get("confirm") == "yes"
         if confirmed:
             try:
                 outcomes.csrf.check(request, params.get(FORM_FIELD), "logout")
             except CsrfRejected:
-                return outcomes.pages.error_page(
-                    "This page has expired", "Go back, reload the page and try again.", 403
-                )
+                return outcomes.pages.error_page(*EXPIRED_FORM, 403)
         proven = session is not None and logout.hinted_sub == session.authentication.sub
         if session is not None and not (confirmed or proven):
             return _confirmation(request, outcomes, logout, params, action)

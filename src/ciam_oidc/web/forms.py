@@ -5,13 +5,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ciam_oidc.i18n import N_
 from ciam_oidc.protocol.errors import InvalidRequest
 from ciam_oidc.web.csrf import FORM_FIELD, CsrfRejected
 from ciam_oidc.web.oauth_responses import single_valued_form
 from ciam_oidc.web.outcomes import OutcomePages
 
-_BAD_FORM = ("This page could not be read", "Go back and try again.")
-_EXPIRED_FORM = ("This page has expired", "Go back, reload the page and try again.")
+_BAD_FORM = (N_("This page could not be read"), N_("Go back and try again."))
+EXPIRED_FORM = (N_("This page has expired"), N_("Go back, reload the page and try again."))
 
 
 async def checked_form(
@@ -29,5 +30,5 @@ async def checked_form(
     try:
         outcomes.csrf.check(request, form.get(FORM_FIELD), purpose)
     except CsrfRejected:
-        return outcomes.pages.error_page(*_EXPIRED_FORM, status_code=403)
+        return outcomes.pages.error_page(*EXPIRED_FORM, status_code=403)
     return form

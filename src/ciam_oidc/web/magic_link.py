@@ -27,14 +27,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ciam_oidc.authn.authenticators.magic_link import LINK_PATH, LinkInfo
+from ciam_oidc.i18n import N_
 from ciam_oidc.web.device_cookie import DeviceCookie
 from ciam_oidc.web.forms import checked_form
 from ciam_oidc.web.outcomes import OutcomePages
 
 CSRF_PURPOSE = "magic-link"
 _DEAD_LINK = (
-    "This sign-in link cannot be used",
-    "It has expired or was already used. Go back to where you signed in and ask for a new one.",
+    N_("This sign-in link cannot be used"),
+    N_("It has expired or was already used. Go back to where you signed in and ask for a new one."),
 )
 
 Redeem = Callable[[str, str, Request], Awaitable[Response]]

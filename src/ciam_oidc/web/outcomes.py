@@ -19,19 +19,26 @@ from ciam_oidc.authn.outcomes import (
     ShowError,
     ShowLogin,
 )
+from ciam_oidc.i18n import N_, gettext
 from ciam_oidc.protocol.authorization.response import AuthorizationResponse
 from ciam_oidc.web.csrf import CsrfProtection
 from ciam_oidc.web.pages import Pages
 from ciam_oidc.web.security_headers import page_policy
 
 SCOPE_WORDS = {
-    "openid": "Know who you are on this site (an identifier for your account)",
-    "profile": "See your name and basic profile",
-    "email": "See your email address",
-    "address": "See your postal address",
-    "phone": "See your phone number",
-    "offline_access": "Keep access while you are not using the application",
+    "openid": N_("Know who you are on this site (an identifier for your account)"),
+    "profile": N_("See your name and basic profile"),
+    "email": N_("See your email address"),
+    "address": N_("See your postal address"),
+    "phone": N_("See your phone number"),
+    "offline_access": N_("Keep access while you are not using the application"),
 }
+
+
+def scope_in_words(scope: str) -> str:
+    """What a scope lets an application do, in the request's language; else the scope itself."""
+    words = SCOPE_WORDS.get(scope)
+    return gettext(words) if words else scope
 
 
 # Where a person without a second factor sets one up in the middle of a sign-in.
@@ -86,8 +93,10 @@ class OutcomePages:
                 for _, prompt in outcome.methods
             ],
             "second_factor": outcome.second_factor,
-            "error": outcome.error,
-            "notice": outcome.notice,
+            # Messages come in English (N_) or already in the request's language, when words
+            # were put into them; translating the latter again changes nothing.
+            "error": outcome.error and gettext(outcome.error),
+            "notice": outcome.notice and gettext(outcome.notice),
             "register_url": self._flow_url("register", outcome) if outcome.can_register else None,
             "reset_url": self._flow_url("reset", outcome) if outcome.can_reset_password else None,
         }
@@ -100,7 +109,7 @@ class OutcomePages:
         context = {
             "flow_id": outcome.flow_id,
             "client_name": outcome.client_name,
-            "scope_descriptions": [SCOPE_WORDS.get(scope, scope) for scope in outcome.scope],
+            "scope_descriptions": [scope_in_words(scope) for scope in outcome.scope],
             "action": f"{self.base_path}/consent",
         }
         return self.form_page(request, "consent", "consent.html", context, outcome.return_to)

@@ -15,14 +15,10 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ciam_oidc.authn.durations import lifetime_in_words
 from ciam_oidc.authn.ip_limits import Action
-from ciam_oidc.authn.password_reset import (
-    CONFIRM_PATH,
-    RESET_PATH,
-    PasswordRefused,
-    PasswordResets,
-    lifetime_in_words,
-)
+from ciam_oidc.authn.password_reset import CONFIRM_PATH, RESET_PATH, PasswordRefused, PasswordResets
+from ciam_oidc.i18n import N_, gettext
 from ciam_oidc.web.forms import checked_form
 from ciam_oidc.web.outcomes import OutcomePages, redirect
 from ciam_oidc.web.rate_limits import RateLimits
@@ -31,10 +27,10 @@ from ciam_oidc.web.visitor import visitor_of
 _ASK = "password-reset"
 _CHOOSE = "password-reset-confirm"
 _DEAD_LINK = (
-    "This link cannot be used",
-    "It has expired or was already used. Ask for a new one from the sign-in page.",
+    N_("This link cannot be used"),
+    N_("It has expired or was already used. Ask for a new one from the sign-in page."),
 )
-MISMATCH = "The two passwords are not the same. Type the new password twice."
+MISMATCH = N_("The two passwords are not the same. Type the new password twice.")
 
 
 def password_reset_router(
@@ -51,7 +47,12 @@ def password_reset_router(
     def ask_page(
         request: Request, flow_id: str, email: str = "", error: str | None = None
     ) -> Response:
-        context = {"action": ask_path, "flow_id": flow_id, "email": email, "error": error}
+        context = {
+            "action": ask_path,
+            "flow_id": flow_id,
+            "email": email,
+            "error": error and gettext(error),
+        }
         return outcomes.form_page(request, _ASK, "reset.html", context)
 
     def dead_link() -> Response:
@@ -62,7 +63,12 @@ def password_reset_router(
         email = await resets.account_of(token)
         if email is None:
             return dead_link()
-        context = {"action": confirm_path, "token": token, "email": email, "error": error}
+        context = {
+            "action": confirm_path,
+            "token": token,
+            "email": email,
+            "error": error and gettext(error),
+        }
         return outcomes.form_page(request, _CHOOSE, "reset_password.html", context)
 
     @router.get(ask_path)

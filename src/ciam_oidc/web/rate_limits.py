@@ -11,8 +11,8 @@ import math
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ciam_oidc.authn.durations import wait_in_words
 from ciam_oidc.authn.ip_limits import Action, IpLimits
-from ciam_oidc.authn.throttle import wait_in_words
 from ciam_oidc.web.pages import Pages
 from ciam_oidc.web.visitor import visitor_of
 

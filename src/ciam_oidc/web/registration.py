@@ -29,6 +29,7 @@ from ciam_oidc.authn.registration import (
     SignUp,
     WrongCode,
 )
+from ciam_oidc.i18n import N_, gettext
 from ciam_oidc.web.forms import checked_form
 from ciam_oidc.web.outcomes import OutcomePages
 from ciam_oidc.web.rate_limits import RateLimits
@@ -39,16 +40,20 @@ REGISTER_PATH = "/register"
 _REGISTER = "register"
 _VERIFY = "register-verify"
 _UNAVAILABLE = (
-    "Creating an account is not possible here",
-    "This application does not let you create an account, or the sign-in you started has "
-    "expired. Go back to the application and try again.",
+    N_("Creating an account is not possible here"),
+    N_(
+        "This application does not let you create an account, or the sign-in you started has "
+        "expired. Go back to the application and try again."
+    ),
 )
 _NO_MAIL = (
-    "Creating an account is not possible right now",
-    "We cannot send email at the moment, and we need to confirm your address. "
-    "Please try again later.",
+    N_("Creating an account is not possible right now"),
+    N_(
+        "We cannot send email at the moment, and we need to confirm your address. "
+        "Please try again later."
+    ),
 )
-_CODE_UNUSABLE = "This code cannot be used"
+_CODE_UNUSABLE = N_("This code cannot be used")
 
 
 def registration_router(
@@ -82,7 +87,7 @@ def registration_router(
             "min_length": service.passwords.min_length,
             "terms": bool(service.terms_version),
             "terms_url": terms_url,
-            "error": error,
+            "error": error and gettext(error),
         }
         return outcomes.form_page(request, _REGISTER, "register.html", context)
 
@@ -96,7 +101,7 @@ def registration_router(
             "code": code,
             "digits": CODE_DIGITS,
             "from_link": bool(code),
-            "error": error,
+            "error": error and gettext(error),
         }
         # The answer to this form may redirect to the client: the page's CSP must allow it.
         return_to = await interactions.redirect_target(sent.flow_id)

@@ -12,6 +12,7 @@ covers that page as well.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,6 +22,9 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+
+# A host name (or IPv4 address) and an optional port: all a CSP source may take from a URL.
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 def page_policy(form_target: str | None = None) -> str:
@@ -39,6 +43,25 @@ def page_policy(form_target: str | None = None) -> str:
     parts = urlsplit(form_target)
     source = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
     return policy.replace("form-action 'self'", f"form-action 'self' {source}")
+
+
+def image_source(url: str) -> str | None:
+    """The CSP source for images at `url` (a brand's logo), or None when it is no plain
+    http(s) origin, so that nothing but a host can reach the policy."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"https", "http"} or not _HOST.fullmatch(parts.netloc):
+        return None
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def with_image_source(policy: str, source: str) -> str:
+    """`policy`, also letting images load from `source` (from `image_source`)."""
+    directives = [directive.strip() for directive in policy.split(";")]
+    for index, directive in enumerate(directives):
+        if directive.startswith("img-src "):
+            directives[index] = f"{directive} {source}"
+            return "; ".join(directives)
+    return "; ".join([*directives, f"img-src {source}"])
 
 
 # Two years, without includeSubDomains: the issuer's sibling hosts are not ours to govern.

@@ -196,7 +196,7 @@ async def test_an_email_change_needs_the_code_mailed_to_the_new_address(
     assert user is not None
     assert (user.email, user.email_verified) == (NEW_EMAIL, True)
     [notice] = await inbox.mail_to(EMAIL)
-    assert notice["Subject"] == "Your email address was changed"
+    assert notice["Subject"] == "Your email address for ciam-oidc was changed"
     assert await signs_in(app, NEW_EMAIL, PASSWORD)
     assert not await signs_in(app, EMAIL, PASSWORD)
     assert EventType.EMAIL_CHANGED in [event.type for event in await provider.audit.of(sub)]

@@ -103,7 +103,7 @@ async def test_a_known_address_gets_a_link_an_unknown_one_nothing_and_both_the_s
     assert 'href="/login?flow=flow-1"' in sent.text
 
     [message] = await inbox.mail_to(EMAIL)
-    assert message["Subject"] == "Reset your password"
+    assert message["Subject"] == "Reset your password for ciam-oidc"
     assert await inbox.mail_to("mallory@example.com") == []
 
 

@@ -225,7 +225,7 @@ async def test_the_old_address_is_told_of_the_change(account: Node) -> None:
     await account.start(user.sub, "ada.new@example.com")
     await account.confirm(user.sub, await account.code_sent_to("ada.new@example.com"))
     [notice] = [m for m in await account.mailbox.list() if m.to == "ada@example.com"]
-    assert notice.subject == "Your email address was changed"
+    assert notice.subject == "Your email address for ciam-oidc was changed"
     assert "ada.new@example.com" not in notice.text
 
 

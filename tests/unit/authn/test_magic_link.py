@@ -58,7 +58,7 @@ async def test_the_mail_holds_a_link_to_the_issuer_and_says_how_long_it_works(
     assert f"{ISSUER}/login/link?token={token}" in message.text
     assert "10 minutes" in message.text
     assert "did not ask" in message.text
-    assert message.subject == "Your sign-in link"
+    assert message.subject == "Your sign-in link for ciam-oidc"
 
 
 async def test_disabled_accounts_get_no_mail(links: MagicLinks) -> None:

@@ -143,7 +143,7 @@ async def test_the_mail_links_to_the_issuer_and_says_how_long_the_link_works(res
     assert f"{ISSUER}/reset/confirm?token={token}" in message.text
     assert "30 minutes" in message.text
     assert "did not ask" in message.text
-    assert message.subject == "Reset your password"
+    assert message.subject == "Reset your password for ciam-oidc"
 
 
 async def test_only_the_digest_of_the_token_is_stored(reset: Node) -> None:

@@ -141,7 +141,7 @@ async def test_a_new_address_is_mailed_a_code_and_a_link_to_a_confirmation_page(
     sent = await desk_.sent(" Ada@Example.com ")
     assert (sent.email, sent.flow_id) == (EMAIL, FLOW)
     (message,) = await desk_.mail_to(EMAIL)
-    assert message.subject == "Confirm your email address"
+    assert message.subject == "Confirm your email address for ciam-oidc"
     assert "30 minutes" in message.text
     link = _LINK.search(message.text)
     assert link, "the mail holds a link"
@@ -180,7 +180,7 @@ async def test_an_address_with_an_account_gets_the_same_answer_and_a_note_withou
     assert (new.email, new.flow_id) == (EMAIL, FLOW)
     assert (taken.email, taken.flow_id) == ("grace@example.com", FLOW)
     (note,) = await desk_.mail_to("grace@example.com")
-    assert note.subject == "You already have an account"
+    assert note.subject == "You already have an account with ciam-oidc"
     assert "Forgot your password?" in note.text
     assert not re.search(r"\d{6}", note.text)
     assert "http" not in note.text

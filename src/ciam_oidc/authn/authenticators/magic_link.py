@@ -28,17 +28,20 @@ from ciam_oidc.authn.authenticators import (
     Verified,
     Waiting,
 )
+from ciam_oidc.authn.branding import brand_name
+from ciam_oidc.authn.durations import lifetime_in_words
 from ciam_oidc.authn.mail import BackgroundMailer, Message
 from ciam_oidc.authn.throttle import LoginThrottle
 from ciam_oidc.crypto.secrets import digest_secret, new_secret, secret_matches
+from ciam_oidc.i18n import N_, gettext
 from ciam_oidc.protocol.ports import UserStore
 from ciam_oidc.protocol.users import InvalidUser, normalize_email
 
 LINK_PATH = "/login/link"
 # RFC 8176 registers no value for a link sent by email; "email" is the one we document.
 AMR = ("email",)
-_EXPIRED = Failed("This sign-in link has expired or was already used. Ask for a new one.")
-_NOT_AN_ADDRESS = Failed("Enter a valid email address.")
+_EXPIRED = Failed(N_("This sign-in link has expired or was already used. Ask for a new one."))
+_NOT_AN_ADDRESS = Failed(N_("Enter a valid email address."))
 
 
 @dataclass(frozen=True)
@@ -121,8 +124,11 @@ class MagicLinkAuthenticator:
             job = partial(self._mail_link, email, attempt.flow_id, attempt.device)
             self.mailer.defer(job, "emailing a sign-in link")
         return Waiting(
-            "If an account exists for that address, we have sent it a sign-in link. "
-            f"It works once, for {self._minutes()}."
+            gettext(
+                "If an account exists for that address, we have sent it a sign-in link. "
+                "It works once, for %(lifetime)s."
+            )
+            % {"lifetime": lifetime_in_words(self.ttl)}
         )
 
     async def _mail_link(self, email: str, flow_id: str, device: str) -> None:
@@ -153,18 +159,16 @@ class MagicLinkAuthenticator:
         return Verified(sub=sub, amr=AMR)
 
     def _message(self, to: str, token: str) -> Message:
+        """In the language and brand of the request that asked: this runs in its context."""
         url = f"{self.base_url}{LINK_PATH}?{urlencode({'token': token})}"
-        text = (
-            f"Open this link to sign in:\n\n{url}\n\n"
-            f"It works once, for the next {self._minutes()}.\n\n"
+        text = gettext(
+            "Open this link to sign in:\n\n%(url)s\n\n"
+            "It works once, for the next %(lifetime)s.\n\n"
             "If you did not ask to sign in, ignore this email. "
             "Do not forward it: the link signs in whoever uses it.\n"
-        )
-        return Message(to=to, subject="Your sign-in link", text=text)
-
-    def _minutes(self) -> str:
-        minutes = max(1, int(self.ttl.total_seconds()) // 60)
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        ) % {"url": url, "lifetime": lifetime_in_words(self.ttl)}
+        subject = gettext("Your sign-in link for %(brand)s") % {"brand": brand_name()}
+        return Message(to=to, subject=subject, text=text)
 
 
 def _throttle_key(email: str) -> str:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from ciam_oidc.authn.authenticators import Attempt, Factor, Failed, Prompt, Result, Verified
 from ciam_oidc.authn.passkeys import Assertion, PasskeyRejected, Passkeys
 from ciam_oidc.authn.throttle import LoginThrottle
+from ciam_oidc.i18n import N_
 
-_START_AGAIN = Failed("This sign-in request has expired. Start again.")
+_START_AGAIN = Failed(N_("This sign-in request has expired. Start again."))
 
 
 @dataclass

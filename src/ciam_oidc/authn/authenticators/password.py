@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from ciam_oidc.authn.authenticators import Attempt, Factor, Failed, Prompt, Result, Verified
 from ciam_oidc.authn.throttle import LoginThrottle
 from ciam_oidc.crypto.passwords import hash_password, verify_password
+from ciam_oidc.i18n import N_
 from ciam_oidc.protocol.ports import UserStore
 from ciam_oidc.protocol.users import InvalidUser, User, normalize_email
 
-_WRONG = Failed("The email address or password is incorrect.")
+_WRONG = Failed(N_("The email address or password is incorrect."))
 
 
 @dataclass

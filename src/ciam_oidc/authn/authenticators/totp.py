@@ -18,9 +18,10 @@ from ciam_oidc.authn.throttle import LoginThrottle
 from ciam_oidc.authn.totp_codes import matching_step, normalise_code
 from ciam_oidc.authn.totp_store import TotpStore
 from ciam_oidc.crypto.encryption import SecretBox
+from ciam_oidc.i18n import N_
 
-_WRONG = Failed("That code is not valid.")
-_NOBODY = Failed("Sign in another way first, then enter the code from your authenticator app.")
+_WRONG = Failed(N_("That code is not valid."))
+_NOBODY = Failed(N_("Sign in another way first, then enter the code from your authenticator app."))
 # RFC 8176 §2: "otp", a one-time password; a recovery code is one too.
 _AMR = ("otp",)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ciam_oidc.i18n import N_
 from ciam_oidc.protocol.authorization.response import RESPONSE_MODES, ResponseTarget
 from ciam_oidc.protocol.clients import Client
 from ciam_oidc.protocol.errors import (
@@ -97,10 +98,10 @@ async def check_authorization_request(
 async def check_client(params: Mapping[str, str], clients: ClientStore) -> Client:
     client_id = params.get("client_id")
     if not client_id:
-        raise UnverifiedRedirect(InvalidRequest("client_id is missing"))
+        raise UnverifiedRedirect(InvalidRequest(N_("client_id is missing")))
     client = await clients.get_client(client_id)
     if client is None:
-        raise UnverifiedRedirect(InvalidRequest("the client is not known"))
+        raise UnverifiedRedirect(InvalidRequest(N_("the client is not known")))
     return client
 
 
@@ -109,9 +110,11 @@ def check_redirect_uri(params: Mapping[str, str], client: Client, issuer: str) -
     Core §3.1.2.1 makes the parameter required."""
     redirect_uri = params.get("redirect_uri")
     if not redirect_uri:
-        raise UnverifiedRedirect(InvalidRequest("redirect_uri is missing"))
+        raise UnverifiedRedirect(InvalidRequest(N_("redirect_uri is missing")))
     if not _is_registered(redirect_uri, client.redirect_uris):
-        raise UnverifiedRedirect(InvalidRequest("redirect_uri is not registered for the client"))
+        raise UnverifiedRedirect(
+            InvalidRequest(N_("redirect_uri is not registered for the client"))
+        )
     mode = params.get("response_mode") or "query"
     target = ResponseTarget(redirect_uri, mode, params.get("state"), issuer)
     if mode not in RESPONSE_MODES:

@@ -11,7 +11,11 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from ciam_oidc.crypto.keyring import KeyRing
+from ciam_oidc.i18n import N_
 from ciam_oidc.protocol.errors import InvalidRequest
+
+# Also shown on the sign-out error page, hence marked for translation.
+_NOT_OURS = N_("id_token_hint is not an ID token from this provider")
 
 
 async def id_token_hint_claims(hint: str, keyring: KeyRing, issuer: str) -> dict[str, object]:
@@ -20,11 +24,11 @@ async def id_token_hint_claims(hint: str, keyring: KeyRing, issuer: str) -> dict
         algorithms = sorted({str(key.alg) for key in keys if key.alg})
         token = jwt.decode(hint, keys, algorithms=algorithms)
     except (JoseError, ValueError):
-        raise InvalidRequest("id_token_hint is not an ID token from this provider") from None
+        raise InvalidRequest(_NOT_OURS) from None
     if str(token.header.get("typ", "JWT")).lower() in {"at+jwt", "application/at+jwt"}:
         # RFC 9068 §4: an access token must never pass for an ID token.
-        raise InvalidRequest("id_token_hint is not an ID token from this provider")
+        raise InvalidRequest(_NOT_OURS)
     claims: dict[str, object] = token.claims
     if claims.get("iss") != issuer or not isinstance(claims.get("sub"), str):
-        raise InvalidRequest("id_token_hint is not an ID token from this provider")
+        raise InvalidRequest(_NOT_OURS)
     return claims

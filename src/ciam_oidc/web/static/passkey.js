@@ -4,7 +4,8 @@
 // their base64url fields into bytes, asks the browser, and posts the answer back as JSON (the
 // shape py_webauthn reads) in the form's hidden `credential` field. No inline script or
 // handlers, so the pages keep a CSP of `script-src 'self'`. The buttons start disabled and are
-// enabled only where the browser can do WebAuthn.
+// enabled only where the browser can do WebAuthn. What it says to people comes translated from
+// the page, in data attributes of the error paragraph.
 "use strict";
 
 (function () {
@@ -77,9 +78,10 @@
     form.submit();
   }
 
-  function showError(form, message) {
+  // `reason` names a data attribute of the error paragraph: data-cancelled, data-duplicate...
+  function showError(form, reason) {
     const paragraph = form.querySelector("#passkey-error");
-    paragraph.textContent = message;
+    paragraph.textContent = paragraph.dataset[reason];
     paragraph.hidden = false;
   }
 
@@ -98,7 +100,7 @@
       try {
         post(form, await navigator.credentials.get({ publicKey: publicKey }));
       } catch (error) {
-        showError(form, "No passkey was used. Try again, or sign in another way.");
+        showError(form, "cancelled");
       }
     });
     offerInAutofill(form, publicKey, autofill.signal);
@@ -134,12 +136,7 @@
       try {
         post(form, await navigator.credentials.create({ publicKey: creationOptions(options) }));
       } catch (error) {
-        showError(
-          form,
-          error.name === "InvalidStateError"
-            ? "This device already holds a passkey for your account."
-            : "No passkey was created. Try again.",
-        );
+        showError(form, error.name === "InvalidStateError" ? "duplicate" : "cancelled");
       }
     });
   }
@@ -149,7 +146,7 @@
   if (!supported()) {
     const form = document.getElementById(signInOptions ? "passkey-form" : "passkey-add-form");
     if (form) {
-      showError(form, "This browser cannot use passkeys.");
+      showError(form, "unsupported");
     }
   } else if (signInOptions) {
     signIn(document.getElementById("passkey-form"), readOptions(signInOptions));
