@@ -18,6 +18,7 @@ from starlette.responses import Response
 from ciam_oidc.authn.interaction import Interactions
 from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.protocol.ports import BrowserSession
+from ciam_oidc.web.forms import checked_form
 from ciam_oidc.web.outcomes import OutcomePages, redirect
 from ciam_oidc.web.session_cookie import SessionCookie
 
@@ -58,6 +59,17 @@ class AccountGuard:
             here = back_to or f"{self.base_path}{ACCOUNT_PATH}"
         query = {"next": here, **({"fresh": "1"} if session is not None else {})}
         return redirect(f"{self.base_path}{ACCOUNT_PATH}/login?{urlencode(query)}", 303)
+
+    async def signed_in_form(
+        self, request: Request, outcomes: OutcomePages, purpose: str, back_to: str
+    ) -> tuple[BrowserSession, dict[str, str]] | Response:
+        """A change POSTed from one of the account's pages (`back_to`): the recent session and
+        the CSRF-checked form, or the response that refuses it."""
+        session = await self.session(request, recent=True, back_to=back_to)
+        if isinstance(session, Response):
+            return session
+        form = await checked_form(request, outcomes, purpose)
+        return form if isinstance(form, Response) else (session, form)
 
 
 def local_path(value: str | None) -> str | None:

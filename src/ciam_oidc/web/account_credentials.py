@@ -7,7 +7,7 @@ old comes back to its own page once the person has signed in again.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -17,9 +17,7 @@ from ciam_oidc.authn.credentials import EmailChanged, EmailChanges, PasswordChan
 from ciam_oidc.authn.durations import lifetime_in_words
 from ciam_oidc.authn.ip_limits import Action
 from ciam_oidc.i18n import gettext
-from ciam_oidc.protocol.ports import BrowserSession
 from ciam_oidc.web.account import ACCOUNT_PATH, AccountGuard
-from ciam_oidc.web.forms import checked_form
 from ciam_oidc.web.outcomes import OutcomePages, redirect
 from ciam_oidc.web.password_reset import MISMATCH
 from ciam_oidc.web.rate_limits import RateLimits
@@ -33,19 +31,6 @@ _EMAIL_CODE = "account-email-code"
 
 AccountName = Callable[[str], Awaitable[str]]
 """The account's email address, by `sub`."""
-
-
-async def _signed_in_form(
-    request: Request, guard: AccountGuard, outcomes: OutcomePages, purpose: str
-) -> tuple[BrowserSession, Mapping[str, str]] | Response:
-    """The recent session and the checked form of a POST to this page, or what to answer."""
-    session = await guard.session(request, recent=True, back_to=request.url.path)
-    if isinstance(session, Response):
-        return session
-    form = await checked_form(request, outcomes, purpose)
-    if isinstance(form, Response):
-        return form
-    return session, form
 
 
 def password_change_router(
@@ -77,7 +62,7 @@ def password_change_router(
 
     @router.post(path)
     async def change(request: Request) -> Response:
-        checked = await _signed_in_form(request, guard, outcomes, _PASSWORD)
+        checked = await guard.signed_in_form(request, outcomes, _PASSWORD, request.url.path)
         if isinstance(checked, Response):
             return checked
         session, form = checked
@@ -143,7 +128,7 @@ def email_change_router(
 
     @router.post(path)
     async def start(request: Request) -> Response:
-        checked = await _signed_in_form(request, guard, outcomes, _EMAIL)
+        checked = await guard.signed_in_form(request, outcomes, _EMAIL, request.url.path)
         if isinstance(checked, Response):
             return checked
         refused = await limits.admit(request, Action.MAIL)
@@ -165,7 +150,7 @@ def email_change_router(
 
     @router.post(confirm_path)
     async def confirm(request: Request) -> Response:
-        checked = await _signed_in_form(request, guard, outcomes, _EMAIL_CODE)
+        checked = await guard.signed_in_form(request, outcomes, _EMAIL_CODE, request.url.path)
         if isinstance(checked, Response):
             return checked
         session, form = checked

@@ -21,11 +21,9 @@ from ciam_oidc.authn.account_export import AccountExport
 from ciam_oidc.authn.account_profile import ProfileEditor, read_profile
 from ciam_oidc.authn.audit import AuditLog
 from ciam_oidc.i18n import N_, gettext
-from ciam_oidc.protocol.ports import BrowserSession
 from ciam_oidc.web.account import ACCOUNT_PATH, AccountGuard
 from ciam_oidc.web.activity_words import describe
 from ciam_oidc.web.device_labels import device_label
-from ciam_oidc.web.forms import checked_form
 from ciam_oidc.web.json import JSONResponse
 from ciam_oidc.web.outcomes import OutcomePages, redirect, scope_in_words
 from ciam_oidc.web.session_cookie import SessionCookie
@@ -62,16 +60,6 @@ def account_pages_router(
     deletion, logout = f"{account}/delete", f"{guard.base_path}/logout"
     back = {"account": account}  # every page links back to the account's home
 
-    async def changing(
-        request: Request, purpose: str, page: str
-    ) -> tuple[BrowserSession, dict[str, str]] | Response:
-        """The session and form of a POST from `page`, or the response that refuses it."""
-        session = await guard.session(request, recent=True, back_to=page)
-        if isinstance(session, Response):
-            return session
-        form = await checked_form(request, outcomes, purpose)
-        return form if isinstance(form, Response) else (session, form)
-
     def profile_page(
         request: Request, values: dict[str, str], problems: dict[str, str], saved: bool = False
     ) -> Response:
@@ -93,7 +81,7 @@ def account_pages_router(
 
     @router.post(profile)
     async def save_profile(request: Request) -> Response:
-        checked = await changing(request, _PROFILE, profile)
+        checked = await guard.signed_in_form(request, outcomes, _PROFILE, profile)
         if isinstance(checked, Response):
             return checked
         session, form = checked
@@ -123,7 +111,7 @@ def account_pages_router(
 
     @router.post(f"{sessions}/end")
     async def end_session(request: Request) -> Response:
-        checked = await changing(request, _SESSIONS, sessions)
+        checked = await guard.signed_in_form(request, outcomes, _SESSIONS, sessions)
         if isinstance(checked, Response):
             return checked
         session, form = checked
@@ -137,7 +125,7 @@ def account_pages_router(
 
     @router.post(f"{sessions}/end-others")
     async def end_other_sessions(request: Request) -> Response:
-        checked = await changing(request, _SESSIONS, sessions)
+        checked = await guard.signed_in_form(request, outcomes, _SESSIONS, sessions)
         if isinstance(checked, Response):
             return checked
         session, _ = checked
@@ -160,7 +148,7 @@ def account_pages_router(
 
     @router.post(f"{apps}/remove")
     async def remove_app(request: Request) -> Response:
-        checked = await changing(request, _APPS, apps)
+        checked = await guard.signed_in_form(request, outcomes, _APPS, apps)
         if isinstance(checked, Response):
             return checked
         session, form = checked
@@ -212,7 +200,7 @@ def account_pages_router(
 
     @router.post(deletion)
     async def delete_account(request: Request) -> Response:
-        checked = await changing(request, _DELETE, deletion)
+        checked = await guard.signed_in_form(request, outcomes, _DELETE, deletion)
         if isinstance(checked, Response):
             return checked
         session, form = checked

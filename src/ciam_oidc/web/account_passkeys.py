@@ -16,7 +16,6 @@ from starlette.responses import Response
 from ciam_oidc.authn.passkeys import PasskeyRejected, Passkeys
 from ciam_oidc.i18n import N_, gettext
 from ciam_oidc.web.account import ACCOUNT_PATH, AccountGuard
-from ciam_oidc.web.forms import checked_form
 from ciam_oidc.web.outcomes import OutcomePages, redirect
 
 CSRF_PURPOSE = "account-passkeys"
@@ -57,12 +56,10 @@ def passkeys_router(
 
     async def signed_in_form(request: Request) -> tuple[str, dict[str, str]] | Response:
         """The recently signed-in account and its checked form, or the response to send."""
-        session = await guard.session(request, recent=True, back_to=page)
-        if isinstance(session, Response):
-            return session
-        form = await checked_form(request, outcomes, CSRF_PURPOSE)
-        if isinstance(form, Response):
-            return form
+        checked = await guard.signed_in_form(request, outcomes, CSRF_PURPOSE, page)
+        if isinstance(checked, Response):
+            return checked
+        session, form = checked
         return session.authentication.sub, form
 
     @router.get(page)

@@ -20,7 +20,6 @@ from ciam_oidc.authn.totp_enrolment import TotpEnrolment
 from ciam_oidc.i18n import N_, gettext
 from ciam_oidc.protocol.ports import BrowserSession
 from ciam_oidc.web.account import ACCOUNT_PATH, AccountGuard, local_path
-from ciam_oidc.web.forms import checked_form
 from ciam_oidc.web.outcomes import OutcomePages, redirect
 
 TOTP_PATH = f"{ACCOUNT_PATH}/totp"
@@ -83,12 +82,10 @@ def totp_router(
         request: Request, purpose: str
     ) -> tuple[BrowserSession, dict[str, str], str | None] | Response:
         back_to = url(page_path, local_path(request.query_params.get("continue")))
-        session = await guard.session(request, recent=True, back_to=back_to)
-        if isinstance(session, Response):
-            return session
-        form = await checked_form(request, outcomes, purpose)
-        if isinstance(form, Response):
-            return form
+        checked = await guard.signed_in_form(request, outcomes, purpose, back_to)
+        if isinstance(checked, Response):
+            return checked
+        session, form = checked
         continue_to = local_path(form.get("continue") or request.query_params.get("continue"))
         return session, form, continue_to
 
