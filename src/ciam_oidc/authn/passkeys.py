@@ -16,10 +16,10 @@ signature and the sign counter; this module decides what is asked for and what i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from webauthn import (
     generate_authentication_options,
@@ -111,6 +111,9 @@ class AuthenticationRequest:
     """For `navigator.credentials.get`, safe to embed in a `<script type=application/json>`."""
     challenge: str
     """base64url; the caller keeps it with the sign-in in progress until the answer comes."""
+    expires_at: datetime
+    reused: bool = False
+    """The caller's live challenge was offered again: nothing new to keep."""
 
 
 @dataclass(frozen=True)
@@ -208,12 +211,19 @@ class Passkeys:
         """False when `sub` has no such passkey (someone else's is not theirs to remove)."""
         return await self._store.remove_passkey(sub, credential_id)
 
-    async def authentication_options(self, sub: str | None) -> AuthenticationRequest:
+    async def authentication_options(
+        self, sub: str | None, kept: Mapping[str, Any] | None = None
+    ) -> AuthenticationRequest:
         """Options for `navigator.credentials.get`.
 
         Without `sub`, any discoverable passkey may answer (and browsers may offer them in the
-        address field's autofill); with it, only that account's passkeys are allowed.
+        address field's autofill); with it, only that account's passkeys are allowed. `kept` is
+        what an earlier call's caller kept: while its challenge has at least half its lifetime
+        left it is offered again, so showing a page again (a reload, a wrong password) stores
+        nothing new.
         """
+        now = self._clock()
+        reusable = _reusable(kept, now + self._lifetime / 2)
         allowed = _descriptors(await self._store.list_passkeys(sub)) if sub is not None else []
         options = generate_authentication_options(
             rp_id=self._rp_id,
@@ -222,9 +232,15 @@ class Passkeys:
             user_verification=UserVerificationRequirement.REQUIRED
             if sub is None
             else UserVerificationRequirement.PREFERRED,
+            challenge=base64url_to_bytes(reusable[0]) if reusable else None,
         )
+        if reusable:
+            options_json = _script_safe(options_to_json(options))
+            return AuthenticationRequest(options_json, reusable[0], reusable[1], reused=True)
         return AuthenticationRequest(
-            await self._issue(options, sub), bytes_to_base64url(options.challenge)
+            await self._issue(options, sub),
+            bytes_to_base64url(options.challenge),
+            now + self._lifetime,
         )
 
     @staticmethod
@@ -287,6 +303,18 @@ class Passkeys:
 
     def _timeout_ms(self) -> int:
         return int(self._lifetime.total_seconds() * 1000)
+
+
+def _reusable(kept: Mapping[str, Any] | None, until: datetime) -> tuple[str, datetime] | None:
+    """The kept challenge and its expiry, if it stays valid past `until`."""
+    challenge, expires = (kept or {}).get("challenge"), (kept or {}).get("expires_at")
+    if not isinstance(challenge, str) or not isinstance(expires, str):
+        return None
+    try:
+        expires_at = datetime.fromisoformat(expires)
+    except ValueError:
+        return None
+    return (challenge, expires_at) if expires_at > until else None
 
 
 def _digest(challenge: bytes) -> str:

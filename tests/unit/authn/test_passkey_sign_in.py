@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -35,7 +36,8 @@ async def test_a_passkey_alone_signs_in_without_a_username_as_two_factors(
     options = json.loads(prompt.context["options_json"])
     assert options["allowCredentials"] == []
     assert options["userVerification"] == "required"
-    assert prompt.pending == {"challenge": options["challenge"]}
+    assert prompt.pending is not None
+    assert prompt.pending["challenge"] == options["challenge"]
 
     assert await setup.sign_in(device) == Verified(sub, ("hwk", "user", "mfa"))
     (passkey,) = await setup.passkeys.list(sub)
@@ -181,3 +183,19 @@ async def test_a_method_for_both_factors_enrolled_once_a_passkey_exists(
     assert await setup.method.enrolled(sub) is False
     await setup.register(sub, SoftAuthenticator())
     assert await setup.method.enrolled(sub) is True
+
+
+async def test_showing_the_page_again_offers_the_same_live_challenge_and_keeps_nothing_new(
+    setup: PasskeySetup,
+) -> None:
+    """A reload or a wrong password re-renders the page: no new challenge, no flow write, while
+    the kept one has at least half its lifetime left; after that a fresh one is issued."""
+    first = await setup.method.begin(Attempt("flow-1", None))
+    assert first.pending is not None
+    again = await setup.method.begin(Attempt("flow-1", None, pending=first.pending))
+    assert again.pending is None
+    assert json.loads(again.context["options_json"])["challenge"] == first.pending["challenge"]
+    setup.clock.advance(timedelta(minutes=3))  # of five: less than half left
+    later = await setup.method.begin(Attempt("flow-1", None, pending=first.pending))
+    assert later.pending is not None
+    assert later.pending["challenge"] != first.pending["challenge"]

@@ -29,11 +29,12 @@ class PasskeyAuthenticator:
         return bool(await self.passkeys.list(sub))
 
     async def begin(self, attempt: Attempt) -> Prompt:
-        request = await self.passkeys.authentication_options(attempt.sub)
+        request = await self.passkeys.authentication_options(attempt.sub, attempt.pending)
+        kept = {"challenge": request.challenge, "expires_at": request.expires_at.isoformat()}
         return Prompt(
             "methods/passkey.html",
             {"options_json": request.options_json},
-            pending={"challenge": request.challenge},
+            pending=None if request.reused else kept,
         )
 
     async def verify(self, attempt: Attempt, form: Mapping[str, str]) -> Result:
