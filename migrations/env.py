@@ -31,6 +31,7 @@ from ciam_oidc.store import (  # noqa: F401  (register the tables)
     revoked_tokens,
     sessions,
     totp,
+    upstreams,
     users,
 )
 from ciam_oidc.store.base import Base

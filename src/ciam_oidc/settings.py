@@ -170,6 +170,20 @@ class Settings(BaseSettings):
     magic_link_ttl: int = Field(
         600, ge=60, le=3_600, description="How long an emailed sign-in link stays valid."
     )
+    upstream_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=60,
+        description="Seconds to wait for an upstream identity provider (discovery, token, "
+        "userinfo, JWKS) before the sign-in page says it is unavailable.",
+    )
+    upstream_metadata_ttl: int = Field(
+        3_600,
+        ge=0,
+        le=86_400,
+        description="How long upstream discovery documents and key sets are cached; an ID "
+        "token signed by an unknown key fetches the key set again at once.",
+    )
     smtp_host: str | None = Field(
         None,
         description="SMTP server for outgoing mail (sign-in links). Unset: mail goes to the "

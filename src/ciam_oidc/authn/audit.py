@@ -33,6 +33,8 @@ class EventType(StrEnum):
     CONSENT_GRANTED = "consent.granted"
     CONSENT_REVOKED = "consent.revoked"
     SESSION_ENDED = "session.ended"
+    UPSTREAM_LINKED = "upstream.linked"
+    UPSTREAM_UNLINKED = "upstream.unlinked"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+UPSTREAM_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+"""An upstream identity provider's id: it appears in its callback URL and in client policies."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class Client:
     # Branding on the pages and mail its users see (RFC 7591 §2 `logo_uri`; a #rrggbb colour).
     logo_uri: str | None = None
     brand_color: str | None = None
+    # Upstream identity providers its sign-in page offers, by id; None: every enabled one.
+    upstreams: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class ClientRequest:
     allow_registration: bool | None = None
     logo_uri: str | None = None
     brand_color: str | None = None
+    upstreams: tuple[str, ...] | None = None
 
 
 def register_client(
@@ -137,6 +142,7 @@ def register_client(
         allow_registration=request.allow_registration,
         logo_uri=_check_logo_uri(request.logo_uri),
         brand_color=_check_brand_color(request.brand_color),
+        upstreams=_check_upstreams(request.upstreams),
     )
     return client, secret
 
@@ -150,6 +156,17 @@ def _check_logo_uri(uri: str | None) -> str | None:
     if not secure or not parts.hostname or any(char <= " " for char in uri):
         raise InvalidClientMetadata("logo_uri must be an https URL")
     return uri
+
+
+def _check_upstreams(ids: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """Ids only: whether each upstream exists is the caller's check, since upstreams may
+    be configured after the clients that name them."""
+    if ids is None:
+        return None
+    bad = [upstream for upstream in ids if not UPSTREAM_ID.fullmatch(upstream)]
+    if bad:
+        raise InvalidClientMetadata(f"not an upstream id: {', '.join(bad)}")
+    return tuple(dict.fromkeys(ids))
 
 
 def _check_brand_color(color: str | None) -> str | None:

@@ -39,6 +39,7 @@ class ClientRow(Base):
     allow_registration: Mapped[bool | None] = mapped_column(Boolean)
     logo_uri: Mapped[str | None] = mapped_column(Text)
     brand_color: Mapped[str | None] = mapped_column(String(7))
+    upstreams: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class SqlClientStore:
