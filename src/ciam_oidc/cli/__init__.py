@@ -14,16 +14,24 @@ from collections.abc import Sequence
 
 from ciam_oidc import __version__
 from ciam_oidc.app import Provider, SchemaNotCurrent, build_provider
-from ciam_oidc.cli import audit, clients, demo, keys, server, users
+from ciam_oidc.cli import audit, clients, demo, idps, keys, server, users
 from ciam_oidc.cli.errors import CommandError
+from ciam_oidc.crypto.encryption import DecryptionError
+from ciam_oidc.federation.presets import InvalidUpstream
 from ciam_oidc.protocol.errors import OAuthError
 from ciam_oidc.protocol.ports import AlreadyExists
 from ciam_oidc.protocol.users import InvalidUser
 from ciam_oidc.settings import ConfigError, Settings, load_settings
 from ciam_oidc.store.database import DatabaseUnavailable
 
-_USAGE_ERRORS = (ConfigError, OAuthError, InvalidUser)
-_RUNTIME_ERRORS = (DatabaseUnavailable, SchemaNotCurrent, AlreadyExists, CommandError)
+_USAGE_ERRORS = (ConfigError, OAuthError, InvalidUser, InvalidUpstream)
+_RUNTIME_ERRORS = (
+    DatabaseUnavailable,
+    SchemaNotCurrent,
+    AlreadyExists,
+    CommandError,
+    DecryptionError,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_parser(commands)
     demo.add_parser(commands)
     audit.add_parser(commands)
+    idps.add_parser(commands)
     return parser
 
 

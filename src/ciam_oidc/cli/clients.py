@@ -45,6 +45,7 @@ def describe_client(client: Client) -> dict[str, Any]:
             "allow_registration",
             "logo_uri",
             "brand_color",
+            "upstreams",
         )
         if (value := getattr(client, name)) is not None
     }
@@ -81,10 +82,10 @@ def add_parser(commands: Any) -> None:
         "--jwks-file", type=Path, help="private_key_jwt: a JSON file holding the public JWK Set"
     )
     create.add_argument(
-        "--first-factors", type=_methods, help="comma-separated methods that may start a sign-in"
+        "--first-factors", type=_ids, help="comma-separated methods that may start a sign-in"
     )
     create.add_argument(
-        "--second-factors", type=_methods, help="comma-separated methods that count as second"
+        "--second-factors", type=_ids, help="comma-separated methods that count as second"
     )
     create.add_argument(
         "--require-mfa",
@@ -100,6 +101,12 @@ def add_parser(commands: Any) -> None:
     )
     create.add_argument("--logo-uri", help="https URL of the logo on its sign-in pages")
     create.add_argument("--brand-color", help="#rrggbb accent colour of its sign-in pages")
+    create.add_argument(
+        "--upstreams",
+        type=_ids,
+        help="comma-separated upstream identity providers its sign-in page offers "
+        '("": none; default: every enabled one)',
+    )
     create.add_argument("--json", action="store_true")
     create.set_defaults(run=_create)
     listing = actions.add_parser("list", help="list clients")
@@ -133,6 +140,7 @@ async def _create(provider: Provider, args: argparse.Namespace) -> None:
         allow_registration=args.registration,
         logo_uri=args.logo_uri,
         brand_color=args.brand_color,
+        upstreams=args.upstreams,
     )
     if args.id_token_alg not in provider.settings.signing_algs:
         raise CommandError(f"--id-token-alg {args.id_token_alg} is not in CIAM_SIGNING_ALGS")
@@ -143,7 +151,8 @@ async def _create(provider: Provider, args: argparse.Namespace) -> None:
     emit(shown, args.json)
 
 
-def _methods(value: str) -> tuple[str, ...]:
+def _ids(value: str) -> tuple[str, ...]:
+    """A comma-separated list; the empty string is the empty list."""
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 

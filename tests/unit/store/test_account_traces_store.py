@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from ciam_oidc.authn.authenticators.magic_link import MagicLink
 from ciam_oidc.authn.flows import LoginFlow, Step
+from ciam_oidc.authn.upstreams import PendingRedirect, UpstreamRequest
 from ciam_oidc.protocol.authorizations import Authentication, Authorization, RefreshTokenRecord
 from ciam_oidc.protocol.ports import BrowserSession
 from ciam_oidc.store.account_traces import SqlAccountTraces
@@ -23,12 +24,20 @@ from ciam_oidc.store.login_flows import SqlLoginFlowStore
 from ciam_oidc.store.mail_links import SqlMagicLinkStore
 from ciam_oidc.store.passkeys import SqlPasskeyStore
 from ciam_oidc.store.sessions import SqlSessionStore
+from ciam_oidc.store.upstreams import SqlPendingRedirectStore
 
 NOW = datetime(2026, 3, 29, 1, 30, 15, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
 ALICE, BOB = "sub-alice", "sub-bob"
 # Tables that name an account without a foreign key to it, and the column that does.
-BY_SUB = ("consents", "grants", "browser_sessions", "magic_links", "passkey_challenges")
+BY_SUB = (
+    "consents",
+    "grants",
+    "browser_sessions",
+    "magic_links",
+    "passkey_challenges",
+    "upstream_redirects",
+)
 
 
 async def leave_traces(database: Database, sub: str) -> None:
@@ -59,6 +68,9 @@ async def leave_traces(database: Database, sub: str) -> None:
         MagicLink(f"link-{sub}", f"flow-{sub}", sub, "device", NOW, LATER)
     )
     await SqlPasskeyStore(database).save_challenge(f"challenge-{sub}", sub, LATER)
+    request = UpstreamRequest(f"state-{sub}", "nonce", "verifier", "https://id.example/cb")
+    linking = PendingRedirect("google", request, "device", sub=sub)
+    await SqlPendingRedirectStore(database).add_pending(f"state-{sub}", linking, LATER)
     flow = LoginFlow(f"flow-{sub}", {}, Step.AUTHENTICATE, 1, sub=sub)
     await SqlLoginFlowStore(database).create_flow(flow.id, flow.state(), NOW, LATER)
 
