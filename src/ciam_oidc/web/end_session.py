@@ -84,7 +84,7 @@ def _confirmation(
         "csrf_token": issued.token,
     }
     uri = logout.post_logout_redirect_uri
-    headers = {"Content-Security-Policy": page_policy(uri)} if uri else None
+    headers = {"Content-Security-Policy": page_policy(forms_leave_site=True)} if uri else None
     response = outcomes.pages.render("logout.html", context, headers=headers)
     outcomes.csrf.set_cookie(response, issued)
     return response

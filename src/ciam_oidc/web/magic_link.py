@@ -41,8 +41,8 @@ _DEAD_LINK = (
 Redeem = Callable[[str, str, Request], Awaitable[Response]]
 """Completes the sign-in of flow `flow_id` with `token`: (flow_id, token, request) -> response."""
 ReturnTo = Callable[[str], Awaitable[str | None]]
-"""The verified redirect URI flow `flow_id` may end at, if any. Browsers apply the page's CSP
-form-action to every redirect after the form is sent, so the page must name that origin."""
+"""The verified redirect URI flow `flow_id` may end at, if any: a page whose form may end at a
+client carries no CSP form-action (see `security_headers.page_policy`)."""
 
 
 class LinkInspector(Protocol):

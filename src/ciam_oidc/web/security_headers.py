@@ -27,22 +27,19 @@ CONTENT_SECURITY_POLICY = (
 _HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
-def page_policy(form_target: str | None = None) -> str:
-    """The policy for our own pages: scripts from /static only (the passkey ceremony), and
-    forms whose response may redirect to `form_target`'s origin as well.
+def page_policy(forms_leave_site: bool = False) -> str:
+    """The policy for our own pages: scripts from /static only (the passkey ceremony).
 
-    Browsers apply form-action to the redirects that follow a form submission, so a sign-in or
-    consent form whose answer redirects to the client needs the client's origin here.
-    `form_target` must be a redirect URI already matched against the client's registration.
+    Browsers apply form-action to every redirect that follows a form submission (CSP Level 3),
+    not just the first: a sign-in form answered with a redirect to the client, whose callback
+    then redirects to its own home page, would be stopped at that second hop, which no policy
+    of ours can name in advance. Pages whose forms may end at a client or an upstream identity
+    provider therefore carry no form-action at all; every other page keeps 'self'.
     """
     policy = CONTENT_SECURITY_POLICY.replace(
         "default-src 'none';", "default-src 'none'; script-src 'self';"
     )
-    if form_target is None:
-        return policy
-    parts = urlsplit(form_target)
-    source = f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
-    return policy.replace("form-action 'self'", f"form-action 'self' {source}")
+    return policy.replace(" form-action 'self';", "") if forms_leave_site else policy
 
 
 def image_source(url: str) -> str | None:
