@@ -26,6 +26,7 @@ from ciam_oidc.authn.authenticators.password import PasswordAuthenticator
 from ciam_oidc.authn.authenticators.totp import TotpAuthenticator
 from ciam_oidc.authn.branding import Brand
 from ciam_oidc.authn.credentials import EmailChanges, PasswordChanges
+from ciam_oidc.authn.federation import Federation
 from ciam_oidc.authn.flows import LoginFlows
 from ciam_oidc.authn.interaction import Interactions
 from ciam_oidc.authn.ip_limits import Action, IpLimits
@@ -39,9 +40,11 @@ from ciam_oidc.authn.registration import CODE_KEY_PURPOSE, Registrations
 from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.authn.throttle import LoginThrottle
 from ciam_oidc.authn.totp_enrolment import TotpEnrolment
+from ciam_oidc.authn.upstream_links import UpstreamLinks
 from ciam_oidc.crypto.derived_keys import derive_key
 from ciam_oidc.crypto.encryption import SecretBox
 from ciam_oidc.crypto.keyring import KeyRing, RotationPolicy, utc_now
+from ciam_oidc.federation.client import UpstreamClients
 from ciam_oidc.mail.smtp import SmtpMailer
 from ciam_oidc.protocol.authorization.metadata import authorization_metadata
 from ciam_oidc.protocol.client_assertion import ClientAssertionVerifier
@@ -84,6 +87,11 @@ from ciam_oidc.store.request_counts import SqlRequestCounter
 from ciam_oidc.store.revoked_tokens import SqlRevokedTokenStore
 from ciam_oidc.store.sessions import SqlSessionStore
 from ciam_oidc.store.totp import SqlTotpStore
+from ciam_oidc.store.upstreams import (
+    SqlLinkedIdentityStore,
+    SqlPendingRedirectStore,
+    SqlUpstreamStore,
+)
 from ciam_oidc.store.users import SqlUserStore
 from ciam_oidc.web.account import AccountGuard, account_router
 from ciam_oidc.web.account_credentials import email_change_router, password_change_router
@@ -97,6 +105,7 @@ from ciam_oidc.web.dev_mailbox import dev_mailbox_router
 from ciam_oidc.web.device_cookie import DeviceCookie
 from ciam_oidc.web.discovery import discovery_router
 from ciam_oidc.web.end_session import END_SESSION_PATH, end_session_router
+from ciam_oidc.web.federation import federation_router
 from ciam_oidc.web.health import health_router
 from ciam_oidc.web.jwks import JWKS_PATH, jwks_router
 from ciam_oidc.web.locale import LocaleMiddleware
@@ -142,6 +151,10 @@ class Provider:
     """Seals and opens the secrets of client_secret_jwt clients."""
     sign_in: SignIn
     audit: AuditLog
+    federation: Federation
+    upstream_secrets: SecretBox
+    """Seals and opens the client secrets and private keys of upstream identity providers."""
+    upstream_client: UpstreamClients
 
     async def schema_problem(self) -> str | None:
         """None when the database answers and carries the newest migration."""
@@ -173,6 +186,7 @@ class Provider:
     async def close(self) -> None:
         if self.sign_in.outbox is not None:
             await self.sign_in.outbox.aclose()
+        await self.upstream_client.aclose()
         await self.database.dispose()
 
 
@@ -192,6 +206,32 @@ def build_provider(settings: Settings) -> Provider:
     grant_store = SqlGrantStore(database)
     audit = AuditLog(SqlAuditStore(database), utc_now)
     sign_in = _sign_in(settings, database, users, audit)
+    upstream_secrets = SecretBox(settings.secret_bytes(), "upstream-secrets")
+    upstream_client = UpstreamClients(
+        settings.upstream_timeout, settings.upstream_metadata_ttl, utc_now
+    )
+    upstreams = SqlUpstreamStore(database, upstream_secrets)
+    links = SqlLinkedIdentityStore(database)
+    federation = Federation(
+        upstreams=upstreams,
+        links=links,
+        redirects=SqlPendingRedirectStore(database),
+        client=upstream_client,
+        users=users,
+        audit=audit,
+        issuer=settings.issuer,
+        clock=utc_now,
+        linking=UpstreamLinks(
+            upstreams,
+            links,
+            audit,
+            utc_now,
+            local_methods=tuple(m for m in sign_in.methods if m.id in settings.first_factors),
+            mail_sign_in=(
+                sign_in.magic_links is not None and "magic_link" in settings.first_factors
+            ),
+        ),
+    )
     interactions = Interactions(
         clients=clients,
         consents=SqlConsentStore(database),
@@ -212,6 +252,7 @@ def build_provider(settings: Settings) -> Provider:
         code_ttl=settings.authorization_code_ttl,
         clock=utc_now,
         audit=audit,
+        federation=federation,
     )
     access_tokens = AccessTokenIssuer(
         keyring, settings.issuer, settings.access_token_signing_alg, settings.access_token_ttl
@@ -277,6 +318,9 @@ def build_provider(settings: Settings) -> Provider:
         client_secrets=client_secrets,
         sign_in=sign_in,
         audit=audit,
+        federation=federation,
+        upstream_secrets=upstream_secrets,
+        upstream_client=upstream_client,
     )
 
 
@@ -502,6 +546,18 @@ def create_app(settings: Settings) -> FastAPI:
     device = DeviceCookie(secure)
     limits = _rate_limits(provider, outcomes.pages)
     app.include_router(authorize_router(provider.interactions, outcomes, cookie, device, limits))
+    app.include_router(
+        federation_router(
+            provider.interactions,
+            provider.federation,
+            provider.federation.linking,
+            outcomes,
+            guard,
+            cookie,
+            device,
+            limits,
+        )
+    )
     app.include_router(
         passkeys_router(guard, outcomes, provider.sign_in.passkeys, provider.account_name)
     )

@@ -29,6 +29,14 @@ from ciam_oidc.authn.authenticators import (
     Waiting,
 )
 from ciam_oidc.authn.branding import wear_brand_of
+from ciam_oidc.authn.federation import (
+    Callback,
+    Federation,
+    LinkNeeded,
+    NoAccount,
+    PendingLink,
+    failure_message,
+)
 from ciam_oidc.authn.flows import InvalidTransition, LoginFlow, LoginFlows, StaleFlow, Step
 from ciam_oidc.authn.outcomes import (
     EXPIRED,
@@ -40,9 +48,12 @@ from ciam_oidc.authn.outcomes import (
     ShowConsent,
     ShowError,
     ShowLogin,
+    ToUpstream,
 )
 from ciam_oidc.authn.policy import Policies, SignInPolicy
 from ciam_oidc.authn.sessions import Sessions
+from ciam_oidc.authn.upstream_links import choice_of
+from ciam_oidc.authn.upstreams import Upstream, UpstreamError
 from ciam_oidc.crypto.keyring import KeyRing
 from ciam_oidc.i18n import N_
 from ciam_oidc.protocol.acr import AcrRequirement, acr_requirement, combined_amr, reported_acr
@@ -74,6 +85,10 @@ _CHOOSE = N_("Choose a way to sign in.")
 UNKNOWN_VISITOR = Visitor()
 # The method a person can set up in the middle of a sign-in that requires two factors.
 _ENROLLABLE_SECOND_FACTOR = "totp"
+# Where a flow keeps an upstream identity waiting to be linked (authn.federation.PendingLink).
+_PENDING_LINK = "federation"
+# The method recorded for a sign-in through an upstream identity provider.
+_UPSTREAM_METHOD = "upstream"
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,8 @@ class Interactions:
     code_ttl: int
     clock: Callable[[], datetime]
     audit: AuditLog
+    federation: Federation | None = None
+    """Upstream identity providers; None offers none."""
 
     async def authorize(self, params: Mapping[str, str], cookie: str | None) -> Outcome:
         request = await self._check(params)
@@ -170,19 +187,16 @@ class Interactions:
             return await self._login_page(flow, request, device, error=result.message), None
         if isinstance(result, Waiting):
             return await self._login_page(flow, request, device, notice=result.message), None
-        await self.audit.record(
-            EventType.SIGN_IN_SUCCEEDED, result.sub, visitor.ip, method=method.id
+        return await self._signed_in_by(
+            flow, request, session, cookie, method.id, result, visitor, device
         )
-        return await self._signed_in(flow, request, session, cookie, method.id, result, visitor)
 
     async def registration_flow(self, flow_id: str) -> LoginFlow | None:
         """The flow a registration belongs to, if it may register (policy) and is still open."""
-        flow = await self.flows.load(flow_id, self.clock())
-        if flow is None or flow.step is not Step.AUTHENTICATE or flow.sub is not None:
+        opened = await self._first_step(flow_id)
+        if not isinstance(opened, tuple):
             return None
-        request = await self._request_of(flow)
-        if isinstance(request, ShowError | Respond):
-            return None
+        flow, request = opened
         return flow if self._policy(request).registration else None
 
     async def signed_up(
@@ -193,16 +207,78 @@ class Interactions:
         visitor: Visitor = UNKNOWN_VISITOR,
     ) -> tuple[Outcome, str | None]:
         """A new account, verified by its registration, signs in and the flow goes on."""
-        flow = await self.flows.load(flow_id, self.clock())
-        if flow is None or flow.step is not Step.AUTHENTICATE or flow.sub is not None:
-            return EXPIRED, None
-        request = await self._request_of(flow)
-        if isinstance(request, ShowError | Respond):
-            return request, None
-        await self.audit.record(
-            EventType.SIGN_IN_SUCCEEDED, verified.sub, visitor.ip, method="registration"
+        opened = await self._first_step(flow_id)
+        if not isinstance(opened, tuple):
+            return opened, None
+        flow, request = opened
+        return await self._signed_in_by(
+            flow, request, None, cookie, "registration", verified, visitor
         )
-        return await self._signed_in(flow, request, None, cookie, "registration", verified, visitor)
+
+    async def start_upstream(self, flow_id: str, upstream_id: str, device: str) -> Outcome:
+        """The first step of a sign-in through an upstream the flow's client allows: off to
+        its authorization endpoint, or back to the sign-in page saying why not."""
+        opened = await self._first_step(flow_id)
+        if not isinstance(opened, tuple):
+            return opened
+        flow, request = opened
+        upstream = await self._allowed_upstream(request, upstream_id)
+        if upstream is None or self.federation is None:
+            return await self._login_page(flow, request, device, error=_CHOOSE)
+        try:
+            return ToUpstream(await self.federation.begin(upstream.id, device, flow_id=flow.id))
+        except UpstreamError as error:
+            message = failure_message(error.failure, upstream.name)
+            return await self._login_page(flow, request, device, error=message)
+
+    async def upstream_failed(self, flow_id: str, message: str, device: str) -> Outcome:
+        """The sign-in page of the flow again, saying why the upstream sign-in did not work."""
+        opened = await self._first_step(flow_id)
+        if not isinstance(opened, tuple):
+            return opened
+        return await self._login_page(*opened, device, error=message)
+
+    async def signed_in_upstream(
+        self,
+        callback: Callback,
+        cookie: str | None,
+        device: str,
+        visitor: Visitor = UNKNOWN_VISITOR,
+    ) -> tuple[Outcome, str | None]:
+        """An upstream proved an identity for the flow that sent the browser there: sign in
+        to its account (created just in time where allowed), or ask to sign in to the account
+        its address matched, which links it."""
+        opened = await self._first_step(callback.pending.flow_id or "")
+        if not isinstance(opened, tuple):
+            return opened, None
+        if self.federation is None:
+            return EXPIRED, None
+        flow, request = opened
+        # Checked again: the client's list of upstreams may have changed meanwhile.
+        if await self._allowed_upstream(request, callback.upstream.id) is None:
+            return await self._login_page(flow, request, device, error=_CHOOSE), None
+        may_register = self._policy(request).new_accounts
+        result = await self.federation.resolve(callback, may_register, device, visitor.ip)
+        if isinstance(result, NoAccount):
+            return await self._login_page(flow, request, device, error=result.message), None
+        if isinstance(result, LinkNeeded):
+            waiting = {**flow.pending, _PENDING_LINK: result.link.state()}
+            try:
+                flow = await self.flows.save(replace(flow, pending=waiting))
+            except StaleFlow:
+                return EXPIRED, None
+            return Continue("login", flow.id), None
+        return await self._signed_in_by(
+            flow,
+            request,
+            None,
+            cookie,
+            _UPSTREAM_METHOD,
+            result,
+            visitor,
+            device,
+            upstream=callback.upstream.id,
+        )
 
     async def submit_consent(
         self,
@@ -243,6 +319,31 @@ class Interactions:
             acr=reported_acr(session.authentication.amr, requirement.requested),
         )
         return await self._issue(request, Issue(authentication, session.id, flow.scope))
+
+    async def _signed_in_by(
+        self,
+        flow: LoginFlow,
+        request: AuthorizationRequest | None,
+        session: BrowserSession | None,
+        cookie: str | None,
+        method_id: str,
+        verified: Verified,
+        visitor: Visitor,
+        device: str = "",
+        **details: str,
+    ) -> tuple[Outcome, str | None]:
+        """A factor is done, whichever way it came (a method's form, a registration, an
+        upstream): record it, link an upstream identity waiting for this account, go on."""
+        await self.audit.record(
+            EventType.SIGN_IN_SUCCEEDED, verified.sub, visitor.ip, method=method_id, **details
+        )
+        waiting = PendingLink.from_state(flow.pending.get(_PENDING_LINK, {}))
+        if waiting is not None and flow.sub is None and self.federation is not None:
+            await self.federation.link_signed_in(waiting, verified.sub, device, visitor.ip)
+        if _PENDING_LINK in flow.pending:
+            kept = {key: state for key, state in flow.pending.items() if key != _PENDING_LINK}
+            flow = replace(flow, pending=kept)
+        return await self._signed_in(flow, request, session, cookie, method_id, verified, visitor)
 
     async def _signed_in(
         self,
@@ -290,6 +391,29 @@ class Interactions:
         if isinstance(request, AuthorizationRequest | ShowError | Respond):
             return request
         return EXPIRED
+
+    async def _first_step(
+        self, flow_id: str
+    ) -> tuple[LoginFlow, AuthorizationRequest | None] | ShowError | Respond:
+        """A flow waiting for its first factor, with its request checked again."""
+        flow = await self.flows.load(flow_id, self.clock())
+        if flow is None or flow.step is not Step.AUTHENTICATE or flow.sub is not None:
+            return EXPIRED
+        request = await self._request_of(flow)
+        if isinstance(request, ShowError | Respond):
+            return request
+        return flow, request
+
+    async def _upstreams(self, request: AuthorizationRequest | None) -> list[Upstream]:
+        """The upstreams the client allows; our own pages offer every enabled one."""
+        if self.federation is None:
+            return []
+        return await self.federation.offered(request.client.upstreams if request else None)
+
+    async def _allowed_upstream(
+        self, request: AuthorizationRequest | None, upstream_id: str
+    ) -> Upstream | None:
+        return next((u for u in await self._upstreams(request) if u.id == upstream_id), None)
 
     def _policy(self, request: AuthorizationRequest | None) -> SignInPolicy:
         return self.policies.for_client(request.client if request else None)
@@ -454,7 +578,10 @@ class Interactions:
         notice: str | None = None,
     ) -> Outcome:
         offered = await self._offered(flow, self._policy(request))
-        hint = request.login_hint if request else None
+        first_step = flow.sub is None
+        waiting = PendingLink.from_state(flow.pending.get(_PENDING_LINK, {}))
+        # The address an upstream matched is the account to sign in to: suggest it.
+        hint = waiting.email if waiting else request.login_hint if request else None
         prompts = []
         pending = dict(flow.pending)
         for method in offered:
@@ -468,16 +595,17 @@ class Interactions:
                 flow = await self.flows.save(replace(flow, pending=pending))
             except StaleFlow:
                 return EXPIRED
-        first_step = flow.sub is None
+        upstreams = await self._upstreams(request) if first_step else []
         return ShowLogin(
             flow.id,
             request.target.redirect_uri if request else None,
             tuple(prompts),
             second_factor=not first_step,
             error=error,
-            notice=notice,
+            notice=notice or (waiting.notice if waiting else None),
             can_register=first_step and self._policy(request).registration,
             can_reset_password=first_step and any(m.id == "password" for m in offered),
+            upstreams=tuple(choice_of(upstream) for upstream in upstreams),
         )
 
     async def _session_is_for(self, flow: LoginFlow, cookie: str | None) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ciam_oidc.authn.authenticators import Prompt
+from ciam_oidc.authn.upstream_links import UpstreamChoice
 from ciam_oidc.i18n import N_
 from ciam_oidc.protocol.authorization.response import AuthorizationResponse
 
@@ -46,6 +47,13 @@ class GoTo:
 
 
 @dataclass(frozen=True)
+class ToUpstream:
+    """Send the browser to an upstream identity provider's authorization endpoint."""
+
+    url: str
+
+
+@dataclass(frozen=True)
 class Enrol:
     """The sign-in needs a second factor this person has not set up yet: set one up, then
     come back to the flow."""
@@ -67,6 +75,8 @@ class ShowLogin:
     """Offer "create an account" (the policy allows it and nobody is identified yet)."""
     can_reset_password: bool = False
     """Offer "forgot your password?" (a password is one of the methods offered)."""
+    upstreams: tuple[UpstreamChoice, ...] = ()
+    """Upstream identity providers offered as first factors ("Continue with Google")."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,7 @@ class ShowConsent:
     scope: tuple[str, ...]
 
 
-Outcome = ShowError | Respond | Continue | GoTo | Enrol | ShowLogin | ShowConsent
+Outcome = ShowError | Respond | Continue | GoTo | ToUpstream | Enrol | ShowLogin | ShowConsent
 
 EXPIRED = ShowError(
     N_("This sign-in has expired"),

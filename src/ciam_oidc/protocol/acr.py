@@ -41,9 +41,19 @@ _KINDS: Mapping[str, str] = {
 
 def combined_amr(*parts: Iterable[str]) -> tuple[str, ...]:
     """The methods of several steps of one sign-in, with "mfa" when they add up to it."""
-    amr = tuple(dict.fromkeys(value for part in parts for value in part if value != "mfa"))
-    multi = any("mfa" in part for part in parts) or len({_KINDS.get(v, v) for v in amr}) > 1
+    steps = [tuple(part) for part in parts]
+    amr = tuple(dict.fromkeys(value for step in steps for value in step if value != "mfa"))
+    kinds = {_KINDS.get(value, value) for step in steps for value in _factors(step)}
+    multi = any("mfa" in step for step in steps) or len(kinds) > 1
     return (*amr, "mfa") if multi else amr
+
+
+def _factors(step: Sequence[str]) -> Sequence[str]:
+    """The factors a step proves. A sign-in at an upstream identity provider ("fed", RFC 8176)
+    counts as a factor of its own, unless the step lists the methods the upstream used:
+    then those are its factors, and "fed" alongside a password is still one factor."""
+    named = [value for value in step if value not in ("fed", "mfa")]
+    return named or [value for value in step if value == "fed"]
 
 
 def satisfies(acr: str, amr: Sequence[str]) -> bool:

@@ -18,6 +18,7 @@ _SIGNED_IN = {
     "totp": N_("Signed in with an authenticator app code"),
     "magic_link": N_("Signed in with an emailed link"),
     "registration": N_("Signed in after creating the account"),
+    "upstream": N_("Signed in with a connected account elsewhere"),
 }
 _SIGNED_IN_OTHERWISE = N_("Signed in with another method")
 _SIGN_IN_FAILED = {
@@ -41,6 +42,8 @@ _SIMPLE = {
     EventType.RECOVERY_CODES_REGENERATED: N_("Got new recovery codes"),
     EventType.PASSKEY_ADDED: N_("Added a passkey"),
     EventType.PASSKEY_REMOVED: N_("Removed a passkey"),
+    EventType.UPSTREAM_LINKED: N_("Connected an account elsewhere to sign in with"),
+    EventType.UPSTREAM_UNLINKED: N_("Disconnected an account elsewhere"),
 }
 
 

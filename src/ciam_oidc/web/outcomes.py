@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
-from urllib.parse import urlencode, urlsplit
+from collections.abc import Iterable, Mapping, Sequence
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -18,12 +18,14 @@ from ciam_oidc.authn.outcomes import (
     ShowConsent,
     ShowError,
     ShowLogin,
+    ToUpstream,
 )
+from ciam_oidc.authn.upstream_links import UpstreamChoice
 from ciam_oidc.i18n import N_, gettext
 from ciam_oidc.protocol.authorization.response import AuthorizationResponse
 from ciam_oidc.web.csrf import CsrfProtection
 from ciam_oidc.web.pages import Pages
-from ciam_oidc.web.security_headers import page_policy
+from ciam_oidc.web.security_headers import image_source, page_policy, with_image_source
 
 SCOPE_WORDS = {
     "openid": N_("Know who you are on this site (an identifier for your account)"),
@@ -66,9 +68,11 @@ class OutcomePages:
             return self.consent_page(request, outcome)
         return redirect(self._location(outcome), status)
 
-    def _location(self, outcome: Continue | GoTo | Enrol) -> str:
+    def _location(self, outcome: Continue | GoTo | ToUpstream | Enrol) -> str:
         if isinstance(outcome, GoTo):
             return outcome.path
+        if isinstance(outcome, ToUpstream):
+            return outcome.url
         flow_page = f"{self.base_path}/{{}}?{urlencode({'flow': outcome.flow_id})}"
         if isinstance(outcome, Continue):
             return flow_page.format(outcome.page)
@@ -99,8 +103,10 @@ class OutcomePages:
             "notice": outcome.notice and gettext(outcome.notice),
             "register_url": self._flow_url("register", outcome) if outcome.can_register else None,
             "reset_url": self._flow_url("reset", outcome) if outcome.can_reset_password else None,
+            "upstreams": [upstream_button(upstream) for upstream in outcome.upstreams],
+            "upstream_action": f"{self.base_path}{UPSTREAM_START_PATH}",
         }
-        policy = {"Content-Security-Policy": page_policy(outcome.return_to)}
+        policy = {"Content-Security-Policy": page_policy_with(outcome.return_to, outcome.upstreams)}
         response = self.pages.render("login.html", context, headers=policy)
         self.csrf.set_cookie(response, issued)
         return response
@@ -121,13 +127,15 @@ class OutcomePages:
         template: str,
         context: Mapping[str, object],
         return_to: str | None = None,
+        upstreams: Sequence[UpstreamChoice] = (),
     ) -> Response:
         """A page with a CSRF-protected form for `purpose` (checked by `forms.checked_form`).
 
-        `return_to` is a verified client redirect URI the form's answer may redirect to.
+        `return_to` is a verified client redirect URI the form's answer may redirect to;
+        `upstreams` are identity providers the page's buttons send the browser to.
         """
         issued = self.csrf.issue(request, purpose)
-        policy = {"Content-Security-Policy": page_policy(return_to)}
+        policy = {"Content-Security-Policy": page_policy_with(return_to, upstreams)}
         response = self.pages.render(
             template, {**context, "csrf_token": issued.token}, headers=policy
         )
@@ -135,12 +143,12 @@ class OutcomePages:
         return response
 
     def _form_post(self, response: AuthorizationResponse) -> Response:
-        """OAuth 2.0 Form Post Response Mode §2; the page's CSP lets it post to that one origin."""
-        parts = urlsplit(response.target.redirect_uri)
+        """OAuth 2.0 Form Post Response Mode §2. No form-action: the client's answer to the
+        post may redirect anywhere (see `page_policy`); the one script is this page's own."""
         nonce = secrets.token_urlsafe(16)
         policy = (
             f"default-src 'none'; style-src 'self'; script-src 'nonce-{nonce}'; "
-            f"form-action {parts.scheme}://{parts.netloc}; frame-ancestors 'none'; base-uri 'none'"
+            "frame-ancestors 'none'; base-uri 'none'"
         )
         context = {
             "action": response.target.redirect_uri,
@@ -150,6 +158,31 @@ class OutcomePages:
         return self.pages.render(
             "form_post.html", context, headers={"Content-Security-Policy": policy}
         )
+
+
+# Where the sign-in page's upstream buttons post (web/federation.py).
+UPSTREAM_START_PATH = "/login/upstream"
+
+
+def upstream_button(upstream: UpstreamChoice) -> dict[str, str | None]:
+    """What a template needs to draw an upstream's button: an operator's icon only when it
+    is a plain http(s) URL (the page's CSP then names its origin), else the preset's own."""
+    icon = upstream.icon_uri if upstream.icon_uri and image_source(upstream.icon_uri) else None
+    return {"id": upstream.id, "name": upstream.name, "preset": upstream.preset, "icon": icon}
+
+
+def page_policy_with(return_to: str | None, upstreams: Sequence[UpstreamChoice]) -> str:
+    """`page_policy` for a page whose forms may lead to a client or to upstreams, letting
+    images come from the upstreams' icons' origins."""
+    policy = page_policy(forms_leave_site=return_to is not None or bool(upstreams))
+    for source in _origins(upstream.icon_uri or "" for upstream in upstreams):
+        policy = with_image_source(policy, source)
+    return policy
+
+
+def _origins(urls: Iterable[str]) -> list[str]:
+    """The distinct http(s) origins of `urls`, in order; anything else is left out."""
+    return list(dict.fromkeys(source for url in urls if (source := image_source(url))))
 
 
 def redirect(url: str, status: int) -> Response:
