@@ -27,6 +27,12 @@ from ciam_oidc.protocol.acr import (
         ((("pwd",), ("pwd",)), ("pwd",)),
         ((("swk", "user", "mfa"),), ("swk", "user", "mfa")),
         ((("pwd", "otp", "mfa"), ("hwk", "user")), ("pwd", "otp", "hwk", "user", "mfa")),
+        # Through an upstream: "fed" is one factor, unless the upstream's own methods are known.
+        ((("fed",),), ("fed",)),
+        ((("fed", "pwd"),), ("fed", "pwd")),
+        ((("fed", "pwd", "otp"),), ("fed", "pwd", "otp", "mfa")),
+        ((("fed",), ("otp",)), ("fed", "otp", "mfa")),
+        ((("fed", "pwd"), ("otp",)), ("fed", "pwd", "otp", "mfa")),
     ],
 )
 def test_steps_add_up_to_mfa_only_across_kinds(
