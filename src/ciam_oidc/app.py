@@ -497,6 +497,7 @@ def _account_services(provider: Provider) -> AccountServices:
             apps,
             provider.sign_in.passkeys,
             SqlTotpStore(database),
+            provider.federation.links,
             audit,
             utc_now,
         ),

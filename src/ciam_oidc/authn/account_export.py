@@ -15,6 +15,7 @@ from ciam_oidc.authn.account import AccountSessions, ConnectedApps
 from ciam_oidc.authn.audit import AuditLog
 from ciam_oidc.authn.passkeys import Passkeys
 from ciam_oidc.authn.totp_store import TotpStore
+from ciam_oidc.authn.upstreams import LinkedIdentityStore
 from ciam_oidc.protocol.ports import UserStore
 from ciam_oidc.protocol.users import PROFILE_CLAIMS
 
@@ -30,6 +31,7 @@ class AccountExport:
         apps: ConnectedApps,
         passkeys: Passkeys,
         totp: TotpStore,
+        links: LinkedIdentityStore,
         audit: AuditLog,
         clock: Callable[[], datetime],
     ) -> None:
@@ -38,6 +40,7 @@ class AccountExport:
         self._apps = apps
         self._passkeys = passkeys
         self._totp = totp
+        self._links = links
         self._audit = audit
         self._clock = clock
 
@@ -99,6 +102,17 @@ class AccountExport:
                 for passkey in await self._passkeys.list(sub)
             ],
             "authenticator_app": await self._authenticator_app(sub),
+            "upstream_identities": [
+                {
+                    "upstream": link.upstream_id,
+                    "issuer": link.issuer,
+                    "subject": link.subject,
+                    "email": link.email,
+                    "linked_at": _time(link.linked_at),
+                    "last_used_at": _time(link.last_used_at),
+                }
+                for link in await self._links.links_of(sub)
+            ],
             "activity": [
                 {
                     "event": event.type.value,

@@ -76,6 +76,10 @@ async def test_connecting_an_upstream_lets_it_sign_in_to_the_account(
     (link,) = await links_of(provider, alice)
     assert link.subject == DEFAULT_PERSON["sub"]
     assert EventType.UPSTREAM_LINKED in [event.type for event in await provider.audit.of(alice)]
+    # The person's own copy of their data names the connection (GDPR Art. 15).
+    (exported,) = (await browser.open("/account/export")).json()["upstream_identities"]
+    assert exported["issuer"] == fake_oidc_upstream.issuer
+    assert exported["subject"] == DEFAULT_PERSON["sub"]
 
     browser.http.cookies.clear()
     rp = await shop(provider)
