@@ -170,6 +170,12 @@ class Settings(BaseSettings):
     magic_link_ttl: int = Field(
         600, ge=60, le=3_600, description="How long an emailed sign-in link stays valid."
     )
+    client_registration: Literal["off", "token", "open"] = Field(
+        "token",
+        description="Dynamic client registration (RFC 7591) at /connect/register: `token` "
+        "needs an initial access token from `ciam-oidc clients initial-token`, `open` lets "
+        "anyone register, `off` removes the endpoint.",
+    )
     upstream_timeout: float = Field(
         10.0,
         gt=0,

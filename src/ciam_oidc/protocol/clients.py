@@ -71,6 +71,30 @@ class Client:
     brand_color: str | None = None
     # Upstream identity providers its sign-in page offers, by id; None: every enabled one.
     upstreams: tuple[str, ...] | None = None
+    # OpenID Connect Dynamic Client Registration 1.0 §2 and RFC 7591 §2 metadata.
+    jwks_uri: str | None = None
+    sector_identifier_uri: str | None = None
+    subject_type: str = "public"
+    userinfo_signed_response_alg: str | None = None
+    request_object_signing_alg: str | None = None
+    request_uris: tuple[str, ...] = ()
+    token_endpoint_auth_signing_alg: str | None = None
+    default_max_age: int | None = None
+    require_auth_time: bool = False
+    default_acr_values: tuple[str, ...] = ()
+    initiate_login_uri: str | None = None
+    contacts: tuple[str, ...] = ()
+    client_uri: str | None = None
+    policy_uri: str | None = None
+    tos_uri: str | None = None
+    # OpenID Connect Front-Channel Logout 1.0 §2 and Back-Channel Logout 1.0 §2.2.
+    frontchannel_logout_uri: str | None = None
+    frontchannel_logout_session_required: bool = False
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = False
+    # RFC 7592 §3: SHA-256 of the registration access token that manages this client; None
+    # for clients the operator created.
+    registration_token_digest: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -94,6 +118,27 @@ class ClientRequest:
     logo_uri: str | None = None
     brand_color: str | None = None
     upstreams: tuple[str, ...] | None = None
+    response_types: tuple[str, ...] | None = None
+    """None: what grant_types imply (RFC 7591 §2.1)."""
+    jwks_uri: str | None = None
+    sector_identifier_uri: str | None = None
+    subject_type: str = "public"
+    userinfo_signed_response_alg: str | None = None
+    request_object_signing_alg: str | None = None
+    request_uris: tuple[str, ...] = ()
+    token_endpoint_auth_signing_alg: str | None = None
+    default_max_age: int | None = None
+    require_auth_time: bool = False
+    default_acr_values: tuple[str, ...] = ()
+    initiate_login_uri: str | None = None
+    contacts: tuple[str, ...] = ()
+    client_uri: str | None = None
+    policy_uri: str | None = None
+    tos_uri: str | None = None
+    frontchannel_logout_uri: str | None = None
+    frontchannel_logout_session_required: bool = False
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = False
 
 
 def register_client(
@@ -143,6 +188,25 @@ def register_client(
         logo_uri=_check_logo_uri(request.logo_uri),
         brand_color=_check_brand_color(request.brand_color),
         upstreams=_check_upstreams(request.upstreams),
+        jwks_uri=request.jwks_uri,
+        sector_identifier_uri=request.sector_identifier_uri,
+        subject_type=request.subject_type,
+        userinfo_signed_response_alg=request.userinfo_signed_response_alg,
+        request_object_signing_alg=request.request_object_signing_alg,
+        request_uris=request.request_uris,
+        token_endpoint_auth_signing_alg=request.token_endpoint_auth_signing_alg,
+        default_max_age=request.default_max_age,
+        require_auth_time=request.require_auth_time,
+        default_acr_values=request.default_acr_values,
+        initiate_login_uri=request.initiate_login_uri,
+        contacts=request.contacts,
+        client_uri=request.client_uri,
+        policy_uri=request.policy_uri,
+        tos_uri=request.tos_uri,
+        frontchannel_logout_uri=request.frontchannel_logout_uri,
+        frontchannel_logout_session_required=request.frontchannel_logout_session_required,
+        backchannel_logout_uri=request.backchannel_logout_uri,
+        backchannel_logout_session_required=request.backchannel_logout_session_required,
     )
     return client, secret
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, LargeBinary, String, Text, delete, false, select
+from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Text, delete, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,6 +40,30 @@ class ClientRow(Base):
     logo_uri: Mapped[str | None] = mapped_column(Text)
     brand_color: Mapped[str | None] = mapped_column(String(7))
     upstreams: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    jwks_uri: Mapped[str | None] = mapped_column(Text)
+    sector_identifier_uri: Mapped[str | None] = mapped_column(Text)
+    subject_type: Mapped[str] = mapped_column(String(16), server_default="public")
+    userinfo_signed_response_alg: Mapped[str | None] = mapped_column(String(16))
+    request_object_signing_alg: Mapped[str | None] = mapped_column(String(16))
+    request_uris: Mapped[list[str]] = mapped_column(JSON)
+    token_endpoint_auth_signing_alg: Mapped[str | None] = mapped_column(String(16))
+    default_max_age: Mapped[int | None] = mapped_column(Integer)
+    require_auth_time: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    default_acr_values: Mapped[list[str]] = mapped_column(JSON)
+    initiate_login_uri: Mapped[str | None] = mapped_column(Text)
+    contacts: Mapped[list[str]] = mapped_column(JSON)
+    client_uri: Mapped[str | None] = mapped_column(Text)
+    policy_uri: Mapped[str | None] = mapped_column(Text)
+    tos_uri: Mapped[str | None] = mapped_column(Text)
+    frontchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
+    frontchannel_logout_session_required: Mapped[bool] = mapped_column(
+        Boolean, server_default=false()
+    )
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
+    backchannel_logout_session_required: Mapped[bool] = mapped_column(
+        Boolean, server_default=false()
+    )
+    registration_token_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class SqlClientStore:
