@@ -45,6 +45,7 @@ from ciam_oidc.crypto.derived_keys import derive_key
 from ciam_oidc.crypto.encryption import SecretBox
 from ciam_oidc.crypto.keyring import KeyRing, RotationPolicy, utc_now
 from ciam_oidc.federation.client import UpstreamClients
+from ciam_oidc.fetch.documents import RemoteDocuments
 from ciam_oidc.mail.smtp import SmtpMailer
 from ciam_oidc.protocol.authorization.metadata import authorization_metadata
 from ciam_oidc.protocol.client_assertion import ClientAssertionVerifier
@@ -127,6 +128,9 @@ from ciam_oidc.web.token_management import (
 from ciam_oidc.web.userinfo import USERINFO_PATH, userinfo_router
 
 log = logging.getLogger(__name__)
+# A client's documents (keys, sector identifiers, request objects) are small and its servers
+# should answer at once; a sign-in or registration waits for them.
+CLIENT_DOCUMENT_TIMEOUT = 5.0
 
 
 class SchemaNotCurrent(Exception):
@@ -155,6 +159,8 @@ class Provider:
     upstream_secrets: SecretBox
     """Seals and opens the client secrets and private keys of upstream identity providers."""
     upstream_client: UpstreamClients
+    documents: RemoteDocuments
+    """Fetches what clients register by URL (jwks_uri, sector_identifier_uri, request_uri)."""
 
     async def schema_problem(self) -> str | None:
         """None when the database answers and carries the newest migration."""
@@ -187,6 +193,7 @@ class Provider:
         if self.sign_in.outbox is not None:
             await self.sign_in.outbox.aclose()
         await self.upstream_client.aclose()
+        await self.documents.aclose()
         await self.database.dispose()
 
 
@@ -321,6 +328,10 @@ def build_provider(settings: Settings) -> Provider:
         federation=federation,
         upstream_secrets=upstream_secrets,
         upstream_client=upstream_client,
+        documents=RemoteDocuments(
+            CLIENT_DOCUMENT_TIMEOUT,
+            allow_loopback_http=urlsplit(settings.issuer).hostname in {"localhost", "127.0.0.1"},
+        ),
     )
 
 

@@ -208,3 +208,17 @@ class AssertionReplayStore(Protocol):
 
     async def spend_assertion_jti(self, client_id: str, jti: str, expires_at: datetime) -> bool:
         """Record the jti, atomically across nodes; False if the client had used it before."""
+
+
+class FetchFailed(Exception):
+    """A document a client registered by URL could not be fetched or was not acceptable.
+    The message may name the URL, never what it returned."""
+
+
+class DocumentFetcher(Protocol):
+    """Documents a client names by URL: `jwks_uri`, `sector_identifier_uri`, `request_uri`
+    (`ciam_oidc.fetch`). The URLs come from clients, so every fetch is bounded in time and
+    size and refuses what a client should not make this server reach."""
+
+    async def fetch(self, url: str) -> bytes:
+        """The body of a 200 answer to GET `url`. Raises FetchFailed."""

@@ -50,6 +50,7 @@ class IdTokenIssuer:
         access_token: str | None,
         session_id: str | None,
         extra_claims: Mapping[str, Any],
+        code: str | None = None,
     ) -> str:
         """Core §2 claims, then the person's claims in `extra_claims`, which cannot override
         them (a profile claim named `sub` or `aud` must never change who or whom it is for)."""
@@ -76,4 +77,6 @@ class IdTokenIssuer:
             claims["sid"] = session_id  # OpenID Connect Front/Back-Channel Logout §2
         if access_token is not None:
             claims["at_hash"] = token_hash(access_token, alg)
+        if code is not None:
+            claims["c_hash"] = token_hash(code, alg)  # Core §3.3.2.11, hybrid flow
         return await self.keyring.sign(claims, alg)

@@ -1,0 +1,1 @@
+"""Outbound fetches of documents clients name by URL (`protocol.ports.DocumentFetcher`)."""
