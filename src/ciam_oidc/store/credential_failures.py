@@ -50,7 +50,11 @@ class SqlFailureCounter:
                 "last_attempt_at": now,
                 "next_attempt_at": _after_wait(count, now, waits),
             },
-            where=or_(quiet, row.next_attempt_at <= now),
+            # No wait pending (next == last) admits whatever `now` says: two requests at once
+            # read the clock in one order and may reach the row in the other.
+            where=or_(
+                quiet, row.next_attempt_at <= now, row.next_attempt_at <= row.last_attempt_at
+            ),
         )
         async with self._sessions.begin() as session:
             return await session.scalar(statement.returning(row.failures))

@@ -46,6 +46,18 @@ async def test_an_attempt_before_its_time_is_refused_and_changes_nothing(
     assert await counter.next_attempt_at("k") == NOW + 5 * SECOND
 
 
+async def test_with_no_wait_due_an_earlier_clock_reading_is_still_admitted(
+    counter: SqlFailureCounter,
+) -> None:
+    """Two requests at once read the clock in one order and may reach the row in the other:
+    a double submit must not meet a wait nobody set."""
+    assert await counter.count_attempt("k", NOW, WAITS, WINDOW) == 1
+    assert await counter.count_attempt("k", NOW - SECOND / 10, WAITS, WINDOW) == 2
+    assert await counter.count_attempt("k", NOW, WAITS, WINDOW) == 3
+    # A wait that is due holds against any reading before its end.
+    assert await counter.count_attempt("k", NOW + SECOND / 2, WAITS, WINDOW) is None
+
+
 async def test_each_count_sets_the_wait_the_schedule_gives_it(counter: SqlFailureCounter) -> None:
     now = NOW
     for count, wait in enumerate(WAITS, 1):
