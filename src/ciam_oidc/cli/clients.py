@@ -1,9 +1,11 @@
-"""`ciam-oidc clients ...`: register, list, show and delete relying parties."""
+"""`ciam-oidc clients ...`: register, list, show and delete relying parties, and hand out
+initial access tokens for dynamic registration (RFC 7591 §3)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,13 @@ from ciam_oidc.app import Provider
 from ciam_oidc.cli.errors import CommandError, NotFound
 from ciam_oidc.cli.output import emit
 from ciam_oidc.crypto.keyring import utc_now
+from ciam_oidc.crypto.secrets import digest_secret, new_secret
+from ciam_oidc.protocol.client_metadata import (
+    REQUEST_OBJECT_ALGS,
+    RESPONSE_TYPES,
+    SUBJECT_TYPES,
+)
+from ciam_oidc.protocol.client_registration import check_client_documents
 from ciam_oidc.protocol.clients import (
     AUTH_METHODS,
     GRANT_TYPES,
@@ -19,42 +28,75 @@ from ciam_oidc.protocol.clients import (
     ClientRequest,
 )
 from ciam_oidc.protocol.clients import register_client as apply_registration_rules
+from ciam_oidc.store.client_registration import SqlInitialAccessTokenStore
+
+# The metadata `clients create` takes as plain --flags: (flag, ClientRequest field).
+_URI_FLAGS = (
+    ("--sector-identifier-uri", "sector_identifier_uri"),
+    ("--backchannel-logout-uri", "backchannel_logout_uri"),
+    ("--frontchannel-logout-uri", "frontchannel_logout_uri"),
+    ("--initiate-login-uri", "initiate_login_uri"),
+    ("--jwks-uri", "jwks_uri"),
+)
 
 
 def describe_client(client: Client) -> dict[str, Any]:
     """What an operator may see of a client; the secret digest stays in the database."""
-    return {
-        "client_id": client.client_id,
-        "client_name": client.name,
-        "redirect_uris": client.redirect_uris,
-        "post_logout_redirect_uris": client.post_logout_redirect_uris,
-        "grant_types": client.grant_types,
-        "response_types": client.response_types,
-        "scope": client.scope,
-        "token_endpoint_auth_method": client.token_endpoint_auth_method,
-        "id_token_signed_response_alg": client.id_token_signed_response_alg,
-        "first_party": client.first_party,
-        "created_at": client.created_at,
-    } | {
-        name: value
-        for name in (
-            "jwks",
-            "first_factors",
-            "second_factors",
-            "require_mfa",
-            "allow_registration",
-            "logo_uri",
-            "brand_color",
-            "upstreams",
-        )
-        if (value := getattr(client, name)) is not None
-    }
+    return (
+        {
+            "client_id": client.client_id,
+            "client_name": client.name,
+            "redirect_uris": client.redirect_uris,
+            "post_logout_redirect_uris": client.post_logout_redirect_uris,
+            "grant_types": client.grant_types,
+            "response_types": client.response_types,
+            "scope": client.scope,
+            "token_endpoint_auth_method": client.token_endpoint_auth_method,
+            "id_token_signed_response_alg": client.id_token_signed_response_alg,
+            "first_party": client.first_party,
+            "created_at": client.created_at,
+        }
+        | {
+            name: value
+            for name in (
+                "jwks",
+                "first_factors",
+                "second_factors",
+                "require_mfa",
+                "allow_registration",
+                "logo_uri",
+                "brand_color",
+                "upstreams",
+                "jwks_uri",
+                "sector_identifier_uri",
+                "userinfo_signed_response_alg",
+                "request_object_signing_alg",
+                "initiate_login_uri",
+                "frontchannel_logout_uri",
+                "backchannel_logout_uri",
+            )
+            if (value := getattr(client, name)) is not None
+        }
+        | {
+            name: True
+            for name in (
+                "frontchannel_logout_session_required",
+                "backchannel_logout_session_required",
+            )
+            if getattr(client, name)
+        }
+        | {"subject_type": client.subject_type}
+        | ({"request_uris": client.request_uris} if client.request_uris else {})
+    )
 
 
 async def register_client(
     provider: Provider, request: ClientRequest, secret: str | None = None
 ) -> tuple[Client, str | None]:
-    client, secret = apply_registration_rules(request, utc_now(), secret, provider.client_secrets)
+    client, secret = apply_registration_rules(
+        request, utc_now(), secret, provider.client_secrets, provider.settings.signing_algs
+    )
+    await check_client_documents(client, provider.documents)
     await provider.clients.add_client(client)
     return client, secret
 
@@ -107,8 +149,16 @@ def add_parser(commands: Any) -> None:
         help="comma-separated upstream identity providers its sign-in page offers "
         '("": none; default: every enabled one)',
     )
+    _add_metadata_flags(create)
     create.add_argument("--json", action="store_true")
     create.set_defaults(run=_create)
+    initial = actions.add_parser(
+        "initial-token", help="an initial access token for dynamic registration; printed once"
+    )
+    initial.add_argument("--label", default="", help="who it is for, for the operator")
+    initial.add_argument("--ttl", type=int, default=None, help="seconds it is valid; no expiry")
+    initial.add_argument("--json", action="store_true")
+    initial.set_defaults(run=_initial_token)
     listing = actions.add_parser("list", help="list clients")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=_list)
@@ -141,6 +191,14 @@ async def _create(provider: Provider, args: argparse.Namespace) -> None:
         logo_uri=args.logo_uri,
         brand_color=args.brand_color,
         upstreams=args.upstreams,
+        response_types=tuple(args.response_types) if args.response_types else None,
+        subject_type=args.subject_type,
+        request_uris=tuple(args.request_uris),
+        userinfo_signed_response_alg=args.userinfo_signed_response_alg,
+        request_object_signing_alg=args.request_object_signing_alg,
+        **{field: getattr(args, field) for _flag, field in _URI_FLAGS},
+        frontchannel_logout_session_required=args.frontchannel_logout_session_required,
+        backchannel_logout_session_required=args.backchannel_logout_session_required,
     )
     if args.id_token_alg not in provider.settings.signing_algs:
         raise CommandError(f"--id-token-alg {args.id_token_alg} is not in CIAM_SIGNING_ALGS")
@@ -149,6 +207,40 @@ async def _create(provider: Provider, args: argparse.Namespace) -> None:
     if secret:
         shown["client_secret"] = secret
     emit(shown, args.json)
+
+
+def _add_metadata_flags(create: argparse.ArgumentParser) -> None:
+    """OpenID Connect metadata (Dynamic Client Registration 1.0 §2) an operator may set."""
+    create.add_argument(
+        "--response-type",
+        action="append",
+        choices=RESPONSE_TYPES,
+        dest="response_types",
+        default=None,
+        help="default: what the grant types imply",
+    )
+    create.add_argument("--subject-type", choices=SUBJECT_TYPES, default="public")
+    create.add_argument("--request-uri", action="append", default=[], dest="request_uris")
+    create.add_argument("--userinfo-signed-response-alg", choices=ID_TOKEN_ALGS)
+    create.add_argument("--request-object-signing-alg", choices=REQUEST_OBJECT_ALGS)
+    for flag, _field in _URI_FLAGS:
+        create.add_argument(flag)
+    for channel in ("frontchannel", "backchannel"):
+        create.add_argument(
+            f"--{channel}-logout-session-required",
+            action="store_true",
+            help=f"{channel} logout names the session (iss and sid)",
+        )
+
+
+async def _initial_token(provider: Provider, args: argparse.Namespace) -> None:
+    if args.ttl is not None and args.ttl <= 0:
+        raise CommandError("--ttl must be a positive number of seconds")
+    token, now = new_secret(), utc_now()
+    expires_at = now + timedelta(seconds=args.ttl) if args.ttl is not None else None
+    store = SqlInitialAccessTokenStore(provider.database)
+    await store.add_initial_token(digest_secret(token), args.label[:100], now, expires_at)
+    emit({"initial_access_token": token, "label": args.label, "expires_at": expires_at}, args.json)
 
 
 def _ids(value: str) -> tuple[str, ...]:

@@ -47,3 +47,7 @@ class CachedClientStore:
     async def delete_client(self, client_id: str) -> bool:
         self._entries.pop(client_id, None)
         return await self._store.delete_client(client_id)
+
+    def forget(self, client_id: str) -> None:
+        """Drop one entry: the client changed through another path (RFC 7592 management)."""
+        self._entries.pop(client_id, None)

@@ -7,7 +7,7 @@ cannot be created by one path that another would have refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,20 @@ from urllib.parse import urlsplit
 from ciam_oidc.crypto.encryption import SecretBox
 from ciam_oidc.crypto.secrets import digest_secret, new_secret
 from ciam_oidc.protocol.client_jwks import check_client_jwks
+from ciam_oidc.protocol.client_metadata import (
+    LOOPBACK,
+    REQUEST_OBJECT_ALGS,
+    check_alg,
+    check_application_type,
+    check_assertion_alg,
+    check_default_max_age,
+    check_frontchannel_logout_uri,
+    check_https_uri,
+    check_request_uris,
+    check_response_types,
+    check_strings,
+    check_subject_type,
+)
 from ciam_oidc.protocol.errors import InvalidClientMetadata, InvalidRedirectUri
 
 AUTH_METHODS = (
@@ -27,11 +41,11 @@ AUTH_METHODS = (
 )
 # RFC 7518 §3.2: an HMAC key at least as long as the hash, so HS512 needs 512 bits.
 _HMAC_SECRET_BYTES = 64
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+# RFC 9700 §2.1.2 discourages the implicit grant: a client gets it only by registering it.
+GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials")
 ID_TOKEN_ALGS = ("RS256", "ES256", "Ed25519")
 SIGN_IN_METHODS = ("password", "totp", "passkey", "magic_link")
 _IDENTIFYING_METHODS = ("password", "passkey", "magic_link")
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -139,6 +153,9 @@ class ClientRequest:
     frontchannel_logout_session_required: bool = False
     backchannel_logout_uri: str | None = None
     backchannel_logout_session_required: bool = False
+    application_type: str | None = None
+    """Dynamic Client Registration §2: "web" or "native"; None, an operator's client, may use
+    any redirect URI form but keeps the implicit grant's https rule. Checked, not stored."""
 
 
 def register_client(
@@ -146,23 +163,28 @@ def register_client(
     now: datetime,
     secret: str | None = None,
     secret_box: SecretBox | None = None,
+    signing_algs: Sequence[str] = ID_TOKEN_ALGS,
 ) -> tuple[Client, str | None]:
     """Apply the registration rules; return the client and its secret (shown once) if any.
 
     `secret_box` seals the secret of a `client_secret_jwt` client; `app.py` builds it from
-    the master secret (`Provider.client_secrets`).
+    the master secret (`Provider.client_secrets`). `signing_algs` are the algorithms the
+    keyring signs with, which ID tokens and UserInfo responses may ask for.
     """
     name = request.name.strip()
     if not name or len(name) > 200:
         raise InvalidClientMetadata("client name must be 1 to 200 characters")
     method = _check_auth_method(request.token_endpoint_auth_method)
-    jwks = _check_jwks(request.jwks, method)
+    jwks = _check_keys(request, method)
     grants = _check_grant_types(request.grant_types, public=method == "none")
+    response_types = check_response_types(request.response_types, grants)
     redirect_uris = _check_uris(request.redirect_uris, "redirect_uri")
-    if "authorization_code" in grants and not redirect_uris:
-        raise InvalidRedirectUri("the authorization_code grant needs at least one redirect_uri")
+    if response_types and not redirect_uris:
+        raise InvalidRedirectUri("these response_types need at least one redirect_uri")
+    check_application_type(request.application_type, redirect_uris, "implicit" in grants)
     client_id = request.client_id or new_secret(16)
     secret = _new_secret_for(method, secret)
+    algs = tuple(signing_algs)
     client = Client(
         client_id=client_id,
         name=name,
@@ -171,13 +193,14 @@ def register_client(
             request.post_logout_redirect_uris, "post_logout_redirect_uri"
         ),
         grant_types=grants,
-        # RFC 7591 §2.1: response_types must agree with grant_types.
-        response_types=("code",) if "authorization_code" in grants else (),
+        response_types=response_types,
         scope=_check_scope(request.scope),
         token_endpoint_auth_method=method,
         secret_digest=digest_secret(secret) if secret else None,
         created_at=now,
-        id_token_signed_response_alg=_check_id_token_alg(request.id_token_signed_response_alg),
+        id_token_signed_response_alg=_check_id_token_alg(
+            request.id_token_signed_response_alg, algs
+        ),
         first_party=request.first_party,
         sealed_secret=_sealed_for(method, secret, client_id, secret_box),
         jwks=jwks,
@@ -188,24 +211,42 @@ def register_client(
         logo_uri=_check_logo_uri(request.logo_uri),
         brand_color=_check_brand_color(request.brand_color),
         upstreams=_check_upstreams(request.upstreams),
-        jwks_uri=request.jwks_uri,
-        sector_identifier_uri=request.sector_identifier_uri,
-        subject_type=request.subject_type,
-        userinfo_signed_response_alg=request.userinfo_signed_response_alg,
-        request_object_signing_alg=request.request_object_signing_alg,
-        request_uris=request.request_uris,
-        token_endpoint_auth_signing_alg=request.token_endpoint_auth_signing_alg,
-        default_max_age=request.default_max_age,
+        jwks_uri=check_https_uri(request.jwks_uri, "jwks_uri", loopback_http=True),
+        # Core §8.1: fetched over https; whether it lists every redirect_uri is checked
+        # where it can be fetched (client_registration.check_client_documents).
+        sector_identifier_uri=check_https_uri(
+            request.sector_identifier_uri, "sector_identifier_uri", loopback_http=True
+        ),
+        subject_type=check_subject_type(
+            request.subject_type, request.sector_identifier_uri, redirect_uris
+        ),
+        userinfo_signed_response_alg=check_alg(
+            request.userinfo_signed_response_alg, "userinfo_signed_response_alg", algs
+        ),
+        request_object_signing_alg=check_alg(
+            request.request_object_signing_alg, "request_object_signing_alg", REQUEST_OBJECT_ALGS
+        ),
+        request_uris=check_request_uris(request.request_uris),
+        token_endpoint_auth_signing_alg=check_assertion_alg(
+            request.token_endpoint_auth_signing_alg, method
+        ),
+        default_max_age=check_default_max_age(request.default_max_age),
         require_auth_time=request.require_auth_time,
-        default_acr_values=request.default_acr_values,
-        initiate_login_uri=request.initiate_login_uri,
-        contacts=request.contacts,
-        client_uri=request.client_uri,
-        policy_uri=request.policy_uri,
-        tos_uri=request.tos_uri,
-        frontchannel_logout_uri=request.frontchannel_logout_uri,
+        default_acr_values=check_strings(request.default_acr_values, "default_acr_values"),
+        # Core §4: the login initiation endpoint MUST be https.
+        initiate_login_uri=check_https_uri(request.initiate_login_uri, "initiate_login_uri"),
+        contacts=check_strings(request.contacts, "contacts", longest=320),
+        client_uri=check_https_uri(request.client_uri, "client_uri"),
+        policy_uri=check_https_uri(request.policy_uri, "policy_uri"),
+        tos_uri=check_https_uri(request.tos_uri, "tos_uri"),
+        frontchannel_logout_uri=check_frontchannel_logout_uri(
+            request.frontchannel_logout_uri, redirect_uris
+        ),
         frontchannel_logout_session_required=request.frontchannel_logout_session_required,
-        backchannel_logout_uri=request.backchannel_logout_uri,
+        # Back-Channel Logout 1.0 §2.2: https, or http on loopback; no fragment.
+        backchannel_logout_uri=check_https_uri(
+            request.backchannel_logout_uri, "backchannel_logout_uri", loopback_http=True
+        ),
         backchannel_logout_session_required=request.backchannel_logout_session_required,
     )
     return client, secret
@@ -216,7 +257,7 @@ def _check_logo_uri(uri: str | None) -> str | None:
     if uri is None:
         return None
     parts = urlsplit(uri)
-    secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
+    secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
     if not secure or not parts.hostname or any(char <= " " for char in uri):
         raise InvalidClientMetadata("logo_uri must be an https URL")
     return uri
@@ -270,21 +311,29 @@ def _sealed_for(
     return box.seal(secret.encode(), bound_to=client_id)
 
 
-def _check_jwks(jwks: Mapping[str, Any] | None, method: str) -> dict[str, Any] | None:
-    """OpenID Connect Core §9: private_key_jwt verifies with keys the client registered."""
-    if method == "private_key_jwt" and jwks is None:
+def _check_keys(request: ClientRequest, method: str) -> dict[str, Any] | None:
+    """OpenID Connect Core §9: private_key_jwt verifies with keys the client registered, and
+    so does a signed request object (Core §6.1); RFC 7591 §2: jwks or jwks_uri, never both."""
+    jwks, jwks_uri = request.jwks, request.jwks_uri
+    if jwks is not None and jwks_uri is not None:
+        raise InvalidClientMetadata("register jwks or jwks_uri, not both")
+    if method == "private_key_jwt" and jwks is None and jwks_uri is None:
         raise InvalidClientMetadata("private_key_jwt needs the client's public keys (jwks)")
-    if jwks is None:
-        return None
-    if method != "private_key_jwt":
-        raise InvalidClientMetadata("jwks is only used with private_key_jwt")
-    return check_client_jwks(jwks)
-
-
-def _check_id_token_alg(alg: str) -> str:
-    if alg not in ID_TOKEN_ALGS:
+    signs_requests = request.request_object_signing_alg not in (None, "none")
+    if (jwks is not None or jwks_uri is not None) and not (
+        method == "private_key_jwt" or signs_requests
+    ):
         raise InvalidClientMetadata(
-            f"id_token_signed_response_alg must be one of {', '.join(ID_TOKEN_ALGS)}"
+            "jwks is only used with private_key_jwt or signed request objects"
+        )
+    return None if jwks is None else check_client_jwks(jwks)
+
+
+def _check_id_token_alg(alg: str, signing_algs: tuple[str, ...]) -> str:
+    if alg not in ID_TOKEN_ALGS or alg not in signing_algs:
+        allowed = [alg for alg in ID_TOKEN_ALGS if alg in signing_algs]
+        raise InvalidClientMetadata(
+            f"id_token_signed_response_alg must be one of {', '.join(allowed)}"
         )
     return alg
 
@@ -325,7 +374,7 @@ def _redirect_uri_problem(uri: str) -> str | None:
     if parts.scheme == "https":
         return None if parts.hostname else "must name a host"
     if parts.scheme == "http":
-        return None if parts.hostname in _LOOPBACK else "http is only allowed for loopback"
+        return None if parts.hostname in LOOPBACK else "http is only allowed for loopback"
     # RFC 8252 §7.1: private-use schemes are reverse domain names, e.g. com.example.app
     return None if "." in parts.scheme else "a private-use scheme must be a reverse domain name"
 

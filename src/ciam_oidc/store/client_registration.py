@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import String, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ciam_oidc.store.base import Base, UTCDateTime
+from ciam_oidc.store.database import Database
 
 
 class InitialAccessTokenRow(Base):
@@ -18,3 +19,34 @@ class InitialAccessTokenRow(Base):
     label: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SqlInitialAccessTokenStore:
+    """Initial access tokens are reusable until they expire or are deleted: an operator hands
+    one to a team that registers its clients (or a conformance suite registering dozens)."""
+
+    def __init__(self, database: Database) -> None:
+        self._sessions = database.sessions
+
+    async def add_initial_token(
+        self, digest: str, label: str, created_at: datetime, expires_at: datetime | None
+    ) -> None:
+        async with self._sessions.begin() as session:
+            session.add(
+                InitialAccessTokenRow(
+                    digest=digest, label=label, created_at=created_at, expires_at=expires_at
+                )
+            )
+
+    async def initial_token_is_valid(self, digest: str, now: datetime) -> bool:
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(InitialAccessTokenRow.digest).where(
+                    InitialAccessTokenRow.digest == digest,
+                    or_(
+                        InitialAccessTokenRow.expires_at.is_(None),
+                        InitialAccessTokenRow.expires_at > now,
+                    ),
+                )
+            )
+            return found is not None

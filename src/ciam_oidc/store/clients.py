@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Text, delete, false, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    delete,
+    false,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -14,6 +25,7 @@ from ciam_oidc.protocol.clients import Client
 from ciam_oidc.protocol.ports import AlreadyExists
 from ciam_oidc.store.base import Base, UTCDateTime, row_values, to_record
 from ciam_oidc.store.database import Database
+from ciam_oidc.store.grants import GrantRow
 
 
 class ClientRow(Base):
@@ -91,5 +103,30 @@ class SqlClientStore:
         async with self._sessions.begin() as session:
             result = await session.execute(
                 delete(ClientRow).where(ClientRow.client_id == client_id)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def update_client(self, client: Client) -> bool:
+        """Replace every stored value of the client with this client_id."""
+        values = row_values(client)
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(ClientRow)
+                .where(ClientRow.client_id == client.client_id)
+                .values({name: value for name, value in values.items() if name != "client_id"})
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def retire_client(self, client_id: str, now: datetime) -> bool:
+        """Delete the client and revoke its live grants in one transaction, so its refresh
+        tokens and access tokens stop working with it (RFC 7592 §2.3)."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(ClientRow).where(ClientRow.client_id == client_id)
+            )
+            await session.execute(
+                update(GrantRow)
+                .where(GrantRow.client_id == client_id, GrantRow.revoked_at.is_(None))
+                .values(revoked_at=now)
             )
             return bool(getattr(result, "rowcount", 0))
