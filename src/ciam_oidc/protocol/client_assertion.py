@@ -13,6 +13,7 @@ learns nothing about which check failed.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,10 +26,12 @@ from joserfc.jwk import Key, OctKey
 
 from ciam_oidc.crypto.encryption import DecryptionError, SecretBox
 from ciam_oidc.protocol.client_jwks import KEY_FOR_ALG, verification_keys
+from ciam_oidc.protocol.client_keys import ClientKeys, ClientKeysUnavailable
 from ciam_oidc.protocol.clients import Client
 from ciam_oidc.protocol.errors import InvalidClient
 from ciam_oidc.protocol.ports import AssertionReplayStore
 
+log = logging.getLogger(__name__)
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"  # RFC 7523 §2.2
 AUTHENTICATION_FAILED = "client authentication failed"
 ALGS_BY_METHOD: dict[str, tuple[str, ...]] = {
@@ -85,11 +88,13 @@ class ClientAssertionVerifier:
     client_secrets: SecretBox
     """Opens `client_secret_jwt` secrets, sealed with the client_id as associated data."""
     clock: Callable[[], datetime]
+    client_keys: ClientKeys
+    """The public keys of private_key_jwt clients, registered by value or by jwks_uri."""
 
     async def verify_client_assertion(self, client: Client, assertion: UnverifiedAssertion) -> None:
         if assertion.alg not in ALGS_BY_METHOD.get(client.token_endpoint_auth_method, ()):
             raise InvalidClient(AUTHENTICATION_FAILED)
-        claims = _verified_claims(assertion, self._keys(client, assertion))
+        claims = _verified_claims(assertion, await self._keys(client, assertion))
         now = self.clock()
         _check_issued_by(claims, client.client_id)
         _check_audience(claims, self.audiences)
@@ -100,9 +105,9 @@ class ClientAssertionVerifier:
         if not await self.replays.spend_assertion_jti(client.client_id, jti, expires_at):
             raise InvalidClient(AUTHENTICATION_FAILED)
 
-    def _keys(self, client: Client, assertion: UnverifiedAssertion) -> list[Key]:
+    async def _keys(self, client: Client, assertion: UnverifiedAssertion) -> list[Key]:
         if client.token_endpoint_auth_method == "private_key_jwt":
-            return verification_keys(client.jwks or {}, assertion.alg, assertion.kid)
+            return await self._public_keys(client, assertion)
         if client.sealed_secret is None:
             return []
         try:
@@ -113,6 +118,22 @@ class ClientAssertionVerifier:
         if len(secret) * 8 < int(assertion.alg[2:]):
             return []
         return [OctKey.import_key(secret)]
+
+    async def _public_keys(self, client: Client, assertion: UnverifiedAssertion) -> list[Key]:
+        """The client's keys for the assertion; a `kid` missing from a cached jwks_uri set
+        fetches the set again, once: the client may have rotated its keys (Core §10.1.1)."""
+        try:
+            keys = verification_keys(
+                await self.client_keys.jwks(client), assertion.alg, assertion.kid
+            )
+            if not keys and assertion.kid is not None and client.jwks_uri is not None:
+                fresh = await self.client_keys.jwks(client, refresh=True)
+                keys = verification_keys(fresh, assertion.alg, assertion.kid)
+        except ClientKeysUnavailable as error:
+            # The operator (and the client's owner) must learn why; the caller must not.
+            log.warning("client %s: no keys to check its assertion: %s", client.client_id, error)
+            return []
+        return keys
 
 
 def _verified_claims(assertion: UnverifiedAssertion, keys: Sequence[Key]) -> dict[str, Any]:

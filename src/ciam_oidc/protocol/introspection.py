@@ -15,9 +15,11 @@ from typing import Any
 
 from ciam_oidc.crypto.secrets import digest_secret
 from ciam_oidc.protocol.client_auth import ClientAuthenticator
+from ciam_oidc.protocol.clients import Client
 from ciam_oidc.protocol.errors import InvalidClient, InvalidRequest, InvalidToken
 from ciam_oidc.protocol.ports import GrantStore, RefreshTokenLookup
 from ciam_oidc.protocol.revocation import REFRESH_TOKEN, search_order
+from ciam_oidc.protocol.subjects import PUBLIC_ONLY, Subjects
 from ciam_oidc.protocol.token_endpoint import AUTH_METHODS_SUPPORTED, AUTH_SIGNING_ALGS_SUPPORTED
 from ciam_oidc.protocol.tokens.access_token_verifier import AccessTokenVerifier
 
@@ -32,6 +34,8 @@ class IntrospectionEndpoint:
     refresh_tokens: RefreshTokenLookup
     grants: GrantStore
     clock: Callable[[], datetime]
+    subjects: Subjects = PUBLIC_ONLY
+    """Refresh tokens hold the local account; the caller sees its own `sub` (Core §8)."""
 
     async def respond(self, authorization: str | None, form: Mapping[str, str]) -> dict[str, Any]:
         client = await self.client_auth.authenticate(authorization, form)
@@ -41,8 +45,9 @@ class IntrospectionEndpoint:
         if token is None:
             raise InvalidRequest("token is required")
         for token_type in search_order(form.get("token_type_hint")):
-            describe = self._refresh if token_type == REFRESH_TOKEN else self._access
-            described = await describe(token)
+            described = await (
+                self._refresh(token, client) if token_type == REFRESH_TOKEN else self._access(token)
+            )
             if described is not None:
                 return described if described["client_id"] == client.client_id else dict(INACTIVE)
         return dict(INACTIVE)
@@ -56,7 +61,7 @@ class IntrospectionEndpoint:
             "active": True,
             "scope": " ".join(verified.scope),
             "client_id": verified.client_id,
-            "sub": verified.sub,
+            "sub": verified.sub,  # as issued: already what the token's client sees
             "exp": verified.expires_at,
             "iat": verified.issued_at,
             "iss": verified.issuer,
@@ -65,7 +70,7 @@ class IntrospectionEndpoint:
             "token_type": "Bearer",  # §2.2: as in the token response (RFC 6749 §7.1)
         }
 
-    async def _refresh(self, token: str) -> dict[str, Any] | None:
+    async def _refresh(self, token: str, client: Client) -> dict[str, Any] | None:
         record = await self.refresh_tokens.find_refresh_token(digest_secret(token), self.clock())
         if record is None or not await self.grants.grant_is_active(record.grant_id):
             return None
@@ -73,7 +78,8 @@ class IntrospectionEndpoint:
             "active": True,
             "scope": " ".join(record.scope),
             "client_id": record.client_id,
-            "sub": record.authentication.sub,
+            # Only the token's own client learns the answer (see respond).
+            "sub": self.subjects.subject_for(client, record.authentication.sub),
             "exp": int(record.expires_at.timestamp()),
             "iat": int(record.issued_at.timestamp()),
             "token_type": REFRESH_TOKEN,

@@ -1,15 +1,21 @@
 """The UserInfo endpoint (OpenID Connect Core §5.3): the signed-in person's claims, for the
-bearer of an access token (RFC 6750) issued with the `openid` scope."""
+bearer of an access token (RFC 6750) issued with the `openid` scope.
+
+Plain JSON, or a JWT signed with the algorithm the client registered as
+`userinfo_signed_response_alg` (Core §5.3.2), which a client may want when the answer travels
+further than its own TLS connection.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ciam_oidc.crypto.keyring import KeyRing
 from ciam_oidc.protocol.claims import user_claims
 from ciam_oidc.protocol.errors import InsufficientScope, InvalidRequest, InvalidToken
-from ciam_oidc.protocol.ports import UserStore
+from ciam_oidc.protocol.ports import ClientStore, UserStore
 from ciam_oidc.protocol.tokens.access_token_verifier import AccessTokenVerifier
 
 
@@ -33,16 +39,26 @@ def presented_bearer_token(authorization: str | None, form: Mapping[str, str]) -
 
 
 @dataclass(frozen=True)
+class UserInfo:
+    claims: dict[str, Any]
+    signed: str | None
+    """The claims as a signed JWT, for a client that registered userinfo_signed_response_alg."""
+
+
+@dataclass(frozen=True)
 class UserInfoEndpoint:
     verifier: AccessTokenVerifier
     users: UserStore
+    clients: ClientStore
+    keyring: KeyRing
+    issuer: str
 
-    async def respond(self, access_token: str) -> dict[str, Any]:
+    async def respond(self, access_token: str) -> UserInfo:
         token = await self.verifier.verify(access_token)
         if "openid" not in token.scope:
             # Core §5.3.1 / RFC 6750 §3.1: an OAuth-only token may not read the profile.
             raise InsufficientScope("the access token was not issued with the openid scope")
-        user = await self.users.get_user(token.sub)
+        user = await self.users.get_user(token.account)
         if user is None or user.disabled:
             raise InvalidToken("the account the access token is about is not active")
         # Core §5.3.2: sub always; the scope's claims the person has (§5.4), and those the
@@ -53,8 +69,22 @@ class UserInfoEndpoint:
             if isinstance(named, list)
             else None
         )
-        return {"sub": user.sub, **user_claims(user, token.scope, requested)}
+        # Core §5.3.2: `sub` as in the ID token, which is pairwise for a pairwise client.
+        claims = {"sub": token.sub, **user_claims(user, token.scope, requested)}
+        client = await self.clients.get_client(token.client_id)
+        if client is None:
+            raise InvalidToken("the client the access token was issued to is gone")
+        if client.userinfo_signed_response_alg is None:
+            return UserInfo(claims, None)
+        # Core §5.3.2: a signed response SHOULD carry iss and aud.
+        signed = claims | {"iss": self.issuer, "aud": client.client_id}
+        return UserInfo(
+            claims, await self.keyring.sign(signed, client.userinfo_signed_response_alg)
+        )
 
 
-def metadata(issuer: str, path: str) -> dict[str, Any]:
-    return {"userinfo_endpoint": issuer + path}
+def metadata(issuer: str, path: str, signing_algs: Iterable[str]) -> dict[str, Any]:
+    return {
+        "userinfo_endpoint": issuer + path,
+        "userinfo_signing_alg_values_supported": list(signing_algs),
+    }

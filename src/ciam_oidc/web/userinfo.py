@@ -28,10 +28,14 @@ def userinfo_router(endpoint: UserInfoEndpoint, issuer_path: str) -> APIRouter:
             token = presented_bearer_token(authorization, form)
             if token is None:
                 return bearer_challenge(None)
-            claims = await endpoint.respond(token)
+            info = await endpoint.respond(token)
         except OAuthError as error:
             return bearer_challenge(error)
-        return oauth_json(claims)  # Core §5.3.2: JSON; no-store as it is personal data
+        # Core §5.3.2: JSON, or a JWT when the client registered a signing alg; no-store as it
+        # is personal data.
+        if info.signed is not None:
+            return Response(info.signed, media_type="application/jwt", headers=NO_STORE)
+        return oauth_json(info.claims)
 
     @router.get(path, summary="UserInfo endpoint (OpenID Connect Core §5.3)")
     async def userinfo(request: Request) -> Response:

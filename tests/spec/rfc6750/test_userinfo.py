@@ -161,7 +161,8 @@ async def test_a_person_s_token_without_openid_lacks_the_scope_too(
     assert_bearer_error(await userinfo(http, access_token), 403, "insufficient_scope")
 
 
-def test_metadata_names_the_endpoint() -> None:
-    assert metadata("https://id.example.com", "/userinfo") == {
-        "userinfo_endpoint": "https://id.example.com/userinfo"
+def test_metadata_names_the_endpoint_and_its_signing_algorithms() -> None:
+    assert metadata("https://id.example.com", "/userinfo", ["RS256", "ES256"]) == {
+        "userinfo_endpoint": "https://id.example.com/userinfo",
+        "userinfo_signing_alg_values_supported": ["RS256", "ES256"],
     }

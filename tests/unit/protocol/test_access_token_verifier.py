@@ -130,6 +130,7 @@ async def test_a_token_we_issued_verifies_with_its_claims(setup: Setup, alg: str
     assert verified == VerifiedAccessToken(
         issuer=ISSUER,
         sub="alice",
+        account="alice",
         client_id="shop",
         audience=(ISSUER,),
         scope=("openid", "email"),

@@ -84,6 +84,7 @@ class AuthorizationCodeGrant:
         access = await self.access_tokens.issue(
             sub=authentication.sub,
             client_id=client.client_id,
+            client=client,
             scope=authorization.scope,
             now=now,
             authentication=authentication,

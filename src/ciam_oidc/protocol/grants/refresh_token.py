@@ -71,6 +71,7 @@ class RefreshTokenGrant:
         access = await self.access_tokens.issue(
             sub=record.authentication.sub,
             client_id=client.client_id,
+            client=client,
             scope=scope,
             now=now,
             authentication=record.authentication,

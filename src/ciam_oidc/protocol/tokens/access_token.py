@@ -14,9 +14,13 @@ from typing import Any
 from ciam_oidc.crypto.keyring import KeyRing
 from ciam_oidc.crypto.secrets import new_secret
 from ciam_oidc.protocol.authorizations import Authentication
+from ciam_oidc.protocol.clients import Client
+from ciam_oidc.protocol.subjects import PUBLIC_ONLY, Subjects
 
 # RFC 9068 §2.1: the media type that tells an access token from an ID token.
 ACCESS_TOKEN_TYP = "at+jwt"
+# Private claim: the local account, sealed, in tokens whose `sub` is pairwise (see subjects).
+SEALED_ACCOUNT_CLAIM = "acs"
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class AccessTokenIssuer:
     issuer: str
     alg: str
     ttl: int
+    subjects: Subjects = PUBLIC_ONLY
 
     async def issue(
         self,
@@ -43,18 +48,22 @@ class AccessTokenIssuer:
         authentication: Authentication | None = None,
         grant_id: str | None = None,
         userinfo_claims: Sequence[str] = (),
+        client: Client | None = None,
     ) -> IssuedAccessToken:
         """RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat and jti are required.
 
         `authentication` adds how the person signed in (auth_time, acr, amr; §2.2.1).
         `grant_id` adds the private claim `gid`, so that userinfo and introspection can refuse
         a token whose grant was revoked (code replay, refresh token reuse, logout) before exp.
+        `client`, given when `sub` is a person, makes `sub` what that client sees (RFC 9068
+        §5 and OpenID Connect Core §8: pairwise for a pairwise client).
         """
         issued_at = int(now.timestamp())
         jti = new_secret(16)
+        subject = sub if client is None else self.subjects.subject_for(client, sub)
         claims: dict[str, Any] = {
             "iss": self.issuer,
-            "sub": sub,
+            "sub": subject,
             "aud": self.issuer,
             "client_id": client_id,
             "iat": issued_at,
@@ -68,6 +77,8 @@ class AccessTokenIssuer:
                 claims["acr"] = authentication.acr
             if authentication.amr:
                 claims["amr"] = list(authentication.amr)
+        if subject != sub:
+            claims[SEALED_ACCOUNT_CLAIM] = self.subjects.seal_account(sub, jti)
         if grant_id is not None:
             claims["gid"] = grant_id
         if userinfo_claims:

@@ -22,7 +22,8 @@ from ciam_oidc.crypto.keyring import KeyRing
 from ciam_oidc.protocol.errors import InvalidToken
 from ciam_oidc.protocol.ports import GrantStore, RevokedTokenStore
 from ciam_oidc.protocol.scopes import parse_scope
-from ciam_oidc.protocol.tokens.access_token import ACCESS_TOKEN_TYP
+from ciam_oidc.protocol.subjects import PUBLIC_ONLY, Subjects
+from ciam_oidc.protocol.tokens.access_token import ACCESS_TOKEN_TYP, SEALED_ACCOUNT_CLAIM
 
 # RFC 7519 §4.1.4 allows "some small leeway" for clock skew between the nodes that issue and
 # the nodes that verify; ours share a database, not a clock.
@@ -38,6 +39,9 @@ class VerifiedAccessToken:
 
     issuer: str
     sub: str
+    """As the client sees it: pairwise for a pairwise client (OpenID Connect Core §8)."""
+    account: str
+    """The local account the token is about (`sub` itself unless `sub` is pairwise)."""
     client_id: str
     audience: tuple[str, ...]
     scope: tuple[str, ...]
@@ -61,8 +65,10 @@ class AccessTokenVerifier:
         grants: GrantStore,
         revoked: RevokedTokenStore,
         clock: Callable[[], datetime],
+        subjects: Subjects = PUBLIC_ONLY,
     ) -> None:
         self._keyring = keyring
+        self._subjects = subjects
         self._issuer = issuer
         self._grants = grants
         self._revoked = revoked
@@ -102,7 +108,17 @@ class AccessTokenVerifier:
         claims = decoded.claims
         if not isinstance(claims, dict) or claims.get("iss") != self._issuer:
             raise InvalidToken(_MALFORMED)  # RFC 9068 §4: iss must be exactly ours
-        return _verified(claims)
+        return _verified(claims, self._account(claims))
+
+    def _account(self, claims: dict[str, Any]) -> str | None:
+        """The local account: sealed when `sub` is pairwise, else `sub` (None: malformed)."""
+        sealed, jti = claims.get(SEALED_ACCOUNT_CLAIM), claims.get("jti")
+        if sealed is None:
+            sub = claims.get("sub")
+            return sub if isinstance(sub, str) else None
+        if not isinstance(sealed, str) or not isinstance(jti, str):
+            return None
+        return self._subjects.open_account(sealed, jti)
 
     async def _published_keys(self) -> tuple[KeySet, list[str]]:
         """The key ring's published keys, imported again only when the set of kids changes
@@ -117,7 +133,7 @@ class AccessTokenVerifier:
         return self._key_set[1], self._key_set[2]
 
 
-def _verified(claims: dict[str, Any]) -> VerifiedAccessToken:
+def _verified(claims: dict[str, Any], account: str | None) -> VerifiedAccessToken:
     """RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat and jti are required."""
     audience = claims.get("aud")
     audiences = (audience,) if isinstance(audience, str) else audience
@@ -130,11 +146,13 @@ def _verified(claims: dict[str, Any]) -> VerifiedAccessToken:
         and all(isinstance(value, str) for value in audiences)
         and isinstance(scope, str)
         and (grant_id is None or isinstance(grant_id, str))
+        and account is not None
     ):
         raise InvalidToken(_MALFORMED)
     return VerifiedAccessToken(
         issuer=claims["iss"],
         sub=claims["sub"],
+        account=account,
         client_id=claims["client_id"],
         audience=tuple(audiences),
         scope=parse_scope(scope),

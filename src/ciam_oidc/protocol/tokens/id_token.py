@@ -17,6 +17,7 @@ from typing import Any
 from ciam_oidc.crypto.keyring import KeyRing
 from ciam_oidc.protocol.authorizations import Authentication
 from ciam_oidc.protocol.clients import Client
+from ciam_oidc.protocol.subjects import PUBLIC_ONLY, Subjects
 
 # Core §3.1.3.6: the hash of the alg's JWS signature. Ed25519 (EdDSA) signs with SHA-512
 # internally, so its at_hash uses SHA-512 (the errata of Core 1.0 for EdDSA with Ed25519).
@@ -39,6 +40,8 @@ class IdTokenIssuer:
     keyring: KeyRing
     issuer: str
     ttl: int
+    subjects: Subjects = PUBLIC_ONLY
+    """What `sub` each client sees: pairwise clients get their own (Core §8)."""
 
     async def issue(
         self,
@@ -58,7 +61,7 @@ class IdTokenIssuer:
         issued_at = int(now.timestamp())
         claims: dict[str, Any] = dict(extra_claims) | {
             "iss": self.issuer,
-            "sub": authentication.sub,
+            "sub": self.subjects.subject_for(client, authentication.sub),
             "aud": client.client_id,
             "exp": issued_at + self.ttl,
             "iat": issued_at,

@@ -2,6 +2,11 @@
 
 The hint must be an ID token this provider signed; it may have expired, since relying parties
 send the last one they hold.
+
+Its `sub` is what the hint's client was given: for a pairwise client (Core §8) that is not the
+account id, and a hash cannot be turned back into one. So a hint is compared against the
+candidate account instead, with `Subjects.names(client, account, claims["sub"])`, which holds
+for public clients too.
 """
 
 from __future__ import annotations
