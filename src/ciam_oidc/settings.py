@@ -170,6 +170,12 @@ class Settings(BaseSettings):
     magic_link_ttl: int = Field(
         600, ge=60, le=3_600, description="How long an emailed sign-in link stays valid."
     )
+    pkce_required: Literal["all", "public"] = Field(
+        "all",
+        description="Which clients must use PKCE: `all`, or `public` only, letting confidential "
+        "clients omit it (the OpenID conformance suite's OP plans send no code_challenge); a "
+        "challenge sent is always enforced and a verifier without one always refused.",
+    )
     client_registration: Literal["off", "token", "open"] = Field(
         "token",
         description="Dynamic client registration (RFC 7591) at /connect/register: `token` "

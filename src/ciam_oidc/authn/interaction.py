@@ -65,6 +65,7 @@ from ciam_oidc.protocol.authorization.request import (
     check_authorization_request,
 )
 from ciam_oidc.protocol.authorization.response import respond, respond_with_error
+from ciam_oidc.protocol.authorization.tokens import AuthorizationTokens
 from ciam_oidc.protocol.authorization_codes import issue_authorization_code, new_grant_id
 from ciam_oidc.protocol.authorizations import Authentication, Authorization
 from ciam_oidc.protocol.errors import (
@@ -79,6 +80,7 @@ from ciam_oidc.protocol.ports import (
     ConsentStore,
     GrantStore,
 )
+from ciam_oidc.protocol.request_objects import RequestObjects
 from ciam_oidc.protocol.tokens.id_token_hint import id_token_hint_claims
 
 _CHOOSE = N_("Choose a way to sign in.")
@@ -106,15 +108,21 @@ class Interactions:
     code_ttl: int
     clock: Callable[[], datetime]
     audit: AuditLog
+    request_objects: RequestObjects
+    tokens: AuthorizationTokens
+    """What the implicit and hybrid flows return from the authorization endpoint itself."""
     federation: Federation | None = None
     """Upstream identity providers; None offers none."""
+    pkce_for_confidential: bool = True
+    """CIAM_PKCE_REQUIRED=all: confidential clients must use PKCE too."""
 
     async def authorize(self, params: Mapping[str, str], cookie: str | None) -> Outcome:
         request = await self._check(params)
         if not isinstance(request, AuthorizationRequest):
             return request
         session = await self.sessions.find(cookie, self.clock())
-        return await self._advance(request, params, session, None)
+        # The parameters as checked: a request object's are in, so a flow keeps those.
+        return await self._advance(request, request.params, session, None)
 
     async def sign_in_to(self, return_to: str, fresh: bool) -> Outcome:
         """Start a sign-in to one of our own pages; `return_to` must be a local path."""
@@ -372,7 +380,9 @@ class Interactions:
 
     async def _check(self, params: Mapping[str, str]) -> AuthorizationRequest | Outcome:
         try:
-            request = await check_authorization_request(params, self.clients, self.issuer)
+            request = await check_authorization_request(
+                params, self.clients, self.issuer, self.request_objects, self.pkce_for_confidential
+            )
         except UnverifiedRedirect as refused:
             return ShowError(N_("This sign-in link is not valid"), refused.error.description)
         except RedirectableError as refused:
@@ -434,7 +444,7 @@ class Interactions:
     ) -> Outcome:
         policy = self._policy(request)
         try:
-            hinted_sub = await self._hinted_sub(request)
+            hinted_sub = await self._hinted_sub(request, session)
             consented = (
                 await self.consents.consented_scope(
                     session.authentication.sub, request.client.client_id
@@ -613,6 +623,8 @@ class Interactions:
         return session is not None and session.authentication.sub == flow.sub
 
     async def _issue(self, request: AuthorizationRequest, issue: Issue) -> Outcome:
+        """A code, tokens, or both, as response_type asks (OpenID Connect Core §3.3.2.5)."""
+        now = self.clock()
         authorization = Authorization(
             grant_id=new_grant_id(),
             client_id=request.client.client_id,
@@ -624,13 +636,36 @@ class Interactions:
             claims=request.claims,
             session_id=issue.session_id,
         )
-        code = await issue_authorization_code(
-            self.codes, self.grants, authorization, self.clock(), self.code_ttl
-        )
-        return Respond(respond(request.target, {"code": code}))
+        code = None
+        if "code" in request.response_type:
+            code = await issue_authorization_code(
+                self.codes, self.grants, authorization, now, self.code_ttl
+            )
+        else:
+            # No code opens the grant: open it here, so that logout or the person revoking
+            # the client ends the implicit flow's tokens too.
+            await self.grants.create_grant(
+                authorization.grant_id, authorization.client_id, issue.authentication.sub, now
+            )
+        try:
+            tokens = await self.tokens.issue(request, authorization, code, now)
+        except OAuthError as error:
+            return Respond(respond_with_error(request.target, error))
+        parameters = ({"code": code} if code is not None else {}) | tokens
+        return Respond(respond(request.target, parameters))
 
-    async def _hinted_sub(self, request: AuthorizationRequest) -> str | None:
+    async def _hinted_sub(
+        self, request: AuthorizationRequest, session: BrowserSession | None
+    ) -> str | None:
+        """The account the hint names: the session's if it is the `sub` this client was given
+        for it (a pairwise `sub` cannot be mapped back any other way), else the hint's own."""
         if request.id_token_hint is None:
             return None
         claims = await id_token_hint_claims(request.id_token_hint, self.keyring, self.issuer)
-        return str(claims["sub"])
+        hinted = str(claims["sub"])
+        subjects = self.tokens.id_tokens.subjects
+        if session is not None and subjects.names(
+            request.client, session.authentication.sub, hinted
+        ):
+            return session.authentication.sub
+        return hinted

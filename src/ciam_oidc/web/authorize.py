@@ -12,17 +12,23 @@ from starlette.responses import Response
 from ciam_oidc.authn.interaction import Interactions
 from ciam_oidc.authn.ip_limits import Action
 from ciam_oidc.i18n import N_
+from ciam_oidc.protocol.authorization.third_party_login import initiate_login_url
 from ciam_oidc.protocol.errors import InvalidRequest
 from ciam_oidc.web.device_cookie import DeviceCookie
 from ciam_oidc.web.forms import checked_form
 from ciam_oidc.web.oauth_responses import single_valued, single_valued_form
-from ciam_oidc.web.outcomes import OutcomePages
+from ciam_oidc.web.outcomes import OutcomePages, redirect
 from ciam_oidc.web.rate_limits import RateLimits
 from ciam_oidc.web.session_cookie import SessionCookie
 from ciam_oidc.web.visitor import visitor_of
 
 AUTHORIZE_PATH = "/authorize"
+INITIATE_LOGIN_PATH = "/login/initiate"
 _BAD_FORM = (N_("This page could not be read"), N_("Go back to the application and try again."))
+_NO_THIRD_PARTY_LOGIN = (
+    N_("This sign-in link cannot be used"),
+    N_("Return to the application and start again."),
+)
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,22 @@ def authorize_router(
             return outcomes.pages.error_page(*_BAD_FORM, status_code=400)
         outcome = await interactions.authorize(params, cookie.read(request))
         return outcomes.render(request, outcome)
+
+    @router.get(f"{base}{INITIATE_LOGIN_PATH}", summary="Third-party initiated login")
+    async def initiate_login(request: Request) -> Response:
+        """OpenID Connect Core §4: send the browser to the client, which asks us to sign in."""
+        try:
+            params = single_valued(request.query_params.multi_items())
+        except InvalidRequest:
+            return outcomes.pages.error_page(*_BAD_FORM, status_code=400)
+        client_id = params.get("client_id")
+        client = await interactions.clients.get_client(client_id) if client_id else None
+        url = client and initiate_login_url(
+            client, interactions.issuer, params.get("target_link_uri"), params.get("login_hint")
+        )
+        if not url:
+            return outcomes.pages.error_page(*_NO_THIRD_PARTY_LOGIN, status_code=400)
+        return redirect(url, 303)
 
     @router.get(f"{base}/login", include_in_schema=False)
     @router.get(f"{base}/consent", include_in_schema=False)

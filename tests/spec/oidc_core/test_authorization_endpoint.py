@@ -129,7 +129,7 @@ async def test_an_unregistered_redirect_uri_is_never_redirected_to(
         ({"prompt": "none login"}, "invalid_request"),
         ({"max_age": "soon"}, "invalid_request"),
         ({"claims": "{not json"}, "invalid_request"),
-        ({"request": "eyJ..."}, "request_not_supported"),
+        ({"request": "eyJ..."}, "invalid_request_object"),
     ],
 )
 async def test_bad_requests_go_back_to_the_client_with_the_exact_error(
