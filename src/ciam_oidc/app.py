@@ -30,6 +30,7 @@ from ciam_oidc.authn.federation import Federation
 from ciam_oidc.authn.flows import LoginFlows
 from ciam_oidc.authn.interaction import Interactions
 from ciam_oidc.authn.ip_limits import Action, IpLimits
+from ciam_oidc.authn.logout_channels import BackChannelDelivery, LogoutChannels
 from ciam_oidc.authn.mail import BackgroundMailer, Mailbox, Mailer
 from ciam_oidc.authn.passkeys import Passkeys
 from ciam_oidc.authn.password_policy import PasswordPolicy
@@ -46,11 +47,17 @@ from ciam_oidc.crypto.encryption import SecretBox
 from ciam_oidc.crypto.keyring import KeyRing, RotationPolicy, utc_now
 from ciam_oidc.federation.client import UpstreamClients
 from ciam_oidc.fetch.documents import RemoteDocuments
+from ciam_oidc.fetch.logout_delivery import HttpLogoutTokenSender
 from ciam_oidc.mail.smtp import SmtpMailer
 from ciam_oidc.protocol.authorization.metadata import authorization_metadata
+from ciam_oidc.protocol.authorization.tokens import AuthorizationTokens
 from ciam_oidc.protocol.client_assertion import ClientAssertionVerifier
 from ciam_oidc.protocol.client_auth import ClientAuthenticator
 from ciam_oidc.protocol.client_cache import CachedClientStore
+from ciam_oidc.protocol.client_keys import CACHE_SECONDS as CLIENT_KEYS_CACHE_SECONDS
+from ciam_oidc.protocol.client_keys import ClientKeys
+from ciam_oidc.protocol.client_registration import ClientRegistration
+from ciam_oidc.protocol.client_registration import metadata as registration_metadata
 from ciam_oidc.protocol.discovery import core_metadata
 from ciam_oidc.protocol.end_session import end_session_metadata
 from ciam_oidc.protocol.grants.authorization_code import AuthorizationCodeGrant
@@ -58,8 +65,11 @@ from ciam_oidc.protocol.grants.client_credentials import ClientCredentialsGrant
 from ciam_oidc.protocol.grants.refresh_token import RefreshTokenGrant
 from ciam_oidc.protocol.introspection import IntrospectionEndpoint
 from ciam_oidc.protocol.introspection import metadata as introspection_metadata
+from ciam_oidc.protocol.logout_tokens import LogoutTokenIssuer
+from ciam_oidc.protocol.request_objects import RequestObjects
 from ciam_oidc.protocol.revocation import RevocationEndpoint
 from ciam_oidc.protocol.revocation import metadata as revocation_metadata
+from ciam_oidc.protocol.subjects import Subjects
 from ciam_oidc.protocol.token_endpoint import TokenEndpoint
 from ciam_oidc.protocol.tokens.access_token import AccessTokenIssuer
 from ciam_oidc.protocol.tokens.access_token_verifier import AccessTokenVerifier
@@ -70,13 +80,15 @@ from ciam_oidc.settings import Settings, load_settings
 from ciam_oidc.store.account_traces import SqlAccountTraces
 from ciam_oidc.store.audit import SqlAuditStore
 from ciam_oidc.store.client_assertions import SqlAssertionReplayStore
+from ciam_oidc.store.client_registration import SqlInitialAccessTokenStore
 from ciam_oidc.store.clients import SqlClientStore
 from ciam_oidc.store.consents import SqlConsentStore
 from ciam_oidc.store.credential_failures import SqlFailureCounter
 from ciam_oidc.store.database import Database
-from ciam_oidc.store.grants import SqlGrantStore
+from ciam_oidc.store.grants import SqlGrantStore, SqlSessionClients
 from ciam_oidc.store.keys import SqlKeyStore
 from ciam_oidc.store.login_flows import SqlLoginFlowStore
+from ciam_oidc.store.logout_deliveries import SqlLogoutDeliveryStore
 from ciam_oidc.store.mail_links import SqlMagicLinkStore
 from ciam_oidc.store.mailbox import DevMailbox
 from ciam_oidc.store.migrations import current_revision, head_revision
@@ -101,6 +113,7 @@ from ciam_oidc.web.account_passkeys import passkeys_router
 from ciam_oidc.web.account_totp import totp_router
 from ciam_oidc.web.authorize import AUTHORIZE_PATH, LoginSubmission, authorize_router
 from ciam_oidc.web.branding import BRAND_CSS_PATH, BrandScope, brand_router
+from ciam_oidc.web.client_registration import REGISTRATION_PATH, client_registration_router
 from ciam_oidc.web.csrf import CsrfProtection
 from ciam_oidc.web.dev_mailbox import dev_mailbox_router
 from ciam_oidc.web.device_cookie import DeviceCookie
@@ -161,6 +174,10 @@ class Provider:
     upstream_client: UpstreamClients
     documents: RemoteDocuments
     """Fetches what clients register by URL (jwks_uri, sector_identifier_uri, request_uri)."""
+    logout: LogoutChannels
+    """Tells clients when a session they were signed in through ends (front/back-channel)."""
+    logout_delivery: BackChannelDelivery
+    """Sends and retries back-channel logout tokens; started by the app's lifespan."""
 
     async def schema_problem(self) -> str | None:
         """None when the database answers and carries the newest migration."""
@@ -190,6 +207,7 @@ class Provider:
         return user.email if user else sub
 
     async def close(self) -> None:
+        await self.logout_delivery.aclose()
         if self.sign_in.outbox is not None:
             await self.sign_in.outbox.aclose()
         await self.upstream_client.aclose()
@@ -239,6 +257,40 @@ def build_provider(settings: Settings) -> Provider:
             ),
         ),
     )
+    subjects = Subjects(settings.secret_bytes())  # pairwise `sub` values, OpenID Connect Core §8
+    access_tokens = AccessTokenIssuer(
+        keyring,
+        settings.issuer,
+        settings.access_token_signing_alg,
+        settings.access_token_ttl,
+        subjects,
+    )
+    id_tokens = IdTokenIssuer(keyring, settings.issuer, settings.id_token_ttl, subjects)
+    revoked = SqlRevokedTokenStore(database)
+    refresh_lookup = SqlRefreshTokenLookup(database)
+    verifier = AccessTokenVerifier(
+        keyring, settings.issuer, grant_store, revoked, utc_now, subjects
+    )
+    documents = RemoteDocuments(
+        CLIENT_DOCUMENT_TIMEOUT,
+        allow_loopback_http=urlsplit(settings.issuer).hostname in {"localhost", "127.0.0.1"},
+    )
+    client_keys = ClientKeys(documents, CLIENT_KEYS_CACHE_SECONDS, utc_now)
+    client_secrets = SecretBox(settings.secret_bytes(), "client-secrets")
+    client_auth = ClientAuthenticator(
+        clients,
+        ClientAssertionVerifier(
+            # RFC 7523 §3 item 3: the issuer, or the URL of the endpoint the assertion is for.
+            audiences=frozenset(
+                settings.issuer + path
+                for path in ("", TOKEN_PATH, REVOCATION_PATH, INTROSPECTION_PATH)
+            ),
+            replays=SqlAssertionReplayStore(database),
+            client_secrets=client_secrets,
+            clock=utc_now,
+            client_keys=client_keys,
+        ),
+    )
     interactions = Interactions(
         clients=clients,
         consents=SqlConsentStore(database),
@@ -259,28 +311,10 @@ def build_provider(settings: Settings) -> Provider:
         code_ttl=settings.authorization_code_ttl,
         clock=utc_now,
         audit=audit,
+        request_objects=RequestObjects(documents, client_keys, settings.issuer, utc_now),
+        tokens=AuthorizationTokens(users, access_tokens, id_tokens),
         federation=federation,
-    )
-    access_tokens = AccessTokenIssuer(
-        keyring, settings.issuer, settings.access_token_signing_alg, settings.access_token_ttl
-    )
-    id_tokens = IdTokenIssuer(keyring, settings.issuer, settings.id_token_ttl)
-    revoked = SqlRevokedTokenStore(database)
-    refresh_lookup = SqlRefreshTokenLookup(database)
-    verifier = AccessTokenVerifier(keyring, settings.issuer, grant_store, revoked, utc_now)
-    client_secrets = SecretBox(settings.secret_bytes(), "client-secrets")
-    client_auth = ClientAuthenticator(
-        clients,
-        ClientAssertionVerifier(
-            # RFC 7523 §3 item 3: the issuer, or the URL of the endpoint the assertion is for.
-            audiences=frozenset(
-                settings.issuer + path
-                for path in ("", TOKEN_PATH, REVOCATION_PATH, INTROSPECTION_PATH)
-            ),
-            replays=SqlAssertionReplayStore(database),
-            client_secrets=client_secrets,
-            clock=utc_now,
-        ),
+        pkce_for_confidential=settings.pkce_required == "all",
     )
     token_endpoint = TokenEndpoint(
         client_auth,
@@ -307,6 +341,9 @@ def build_provider(settings: Settings) -> Provider:
             ClientCredentialsGrant(access_tokens, utc_now),
         ],
     )
+    logout, logout_delivery = _logout_channels(
+        database, clients, LogoutTokenIssuer(keyring, settings.issuer, subjects=subjects)
+    )
     return Provider(
         settings=settings,
         database=database,
@@ -315,12 +352,12 @@ def build_provider(settings: Settings) -> Provider:
         users=users,
         token_endpoint=token_endpoint,
         interactions=interactions,
-        userinfo=UserInfoEndpoint(verifier, users),
+        userinfo=UserInfoEndpoint(verifier, users, clients, keyring, settings.issuer),
         revocation=RevocationEndpoint(
             client_auth, verifier, refresh_lookup, grant_store, revoked, utc_now
         ),
         introspection=IntrospectionEndpoint(
-            client_auth, verifier, refresh_lookup, grant_store, utc_now
+            client_auth, verifier, refresh_lookup, grant_store, utc_now, subjects
         ),
         client_secrets=client_secrets,
         sign_in=sign_in,
@@ -328,11 +365,22 @@ def build_provider(settings: Settings) -> Provider:
         federation=federation,
         upstream_secrets=upstream_secrets,
         upstream_client=upstream_client,
-        documents=RemoteDocuments(
-            CLIENT_DOCUMENT_TIMEOUT,
-            allow_loopback_http=urlsplit(settings.issuer).hostname in {"localhost", "127.0.0.1"},
-        ),
+        documents=documents,
+        logout=logout,
+        logout_delivery=logout_delivery,
     )
+
+
+def _logout_channels(
+    database: Database, clients: CachedClientStore, tokens: LogoutTokenIssuer
+) -> tuple[LogoutChannels, BackChannelDelivery]:
+    """Provider's `logout` and `logout_delivery`, which wakes as soon as tokens are queued."""
+    deliveries = SqlLogoutDeliveryStore(database)
+    delivery = BackChannelDelivery(deliveries, HttpLogoutTokenSender(), clients, tokens, utc_now)
+    channels = LogoutChannels(
+        clients, SqlSessionClients(database), deliveries, tokens, utc_now, wake=delivery.wake
+    )
+    return channels, delivery
 
 
 @dataclass(frozen=True)
@@ -491,12 +539,28 @@ def _rate_limits(provider: Provider, pages: Pages) -> RateLimits:
     return RateLimits(limits, pages)
 
 
+def _client_registration(provider: Provider) -> ClientRegistration:
+    """Dynamic client registration (RFC 7591) and management (RFC 7592)."""
+    settings = provider.settings
+    return ClientRegistration(
+        mode=settings.client_registration,
+        endpoint_url=f"{settings.issuer}{REGISTRATION_PATH}",
+        clients=SqlClientStore(provider.database),
+        initial_tokens=SqlInitialAccessTokenStore(provider.database),
+        documents=provider.documents,
+        client_secrets=provider.client_secrets,
+        signing_algs=tuple(settings.signing_algs),
+        clock=utc_now,
+        forget=provider.clients.forget,
+    )
+
+
 def _account_services(provider: Provider) -> AccountServices:
     """The account's own pages: profile, sessions, connected apps, export and deletion."""
     database, audit = provider.database, provider.audit
     sessions, grants = provider.interactions.sessions, provider.interactions.grants
     apps = ConnectedApps(provider.clients, provider.interactions.consents, grants, audit, utc_now)
-    browsers = AccountSessions(sessions, audit, utc_now)
+    browsers = AccountSessions(sessions, audit, utc_now, provider.logout)
     return AccountServices(
         profiles=ProfileEditor(provider.users, audit, utc_now),
         sessions=browsers,
@@ -524,6 +588,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await provider.ensure_ready()
+        provider.logout_delivery.start()
         try:
             yield
         finally:
@@ -537,9 +602,11 @@ def create_app(settings: Settings) -> FastAPI:
     metadata |= authorization_metadata(settings.issuer, AUTHORIZE_PATH)
     metadata |= provider.token_endpoint.metadata(settings.issuer, TOKEN_PATH)
     metadata |= end_session_metadata(settings.issuer, END_SESSION_PATH)
-    metadata |= userinfo_metadata(settings.issuer, USERINFO_PATH)
+    metadata |= userinfo_metadata(settings.issuer, USERINFO_PATH, settings.signing_algs)
     metadata |= revocation_metadata(settings.issuer, REVOCATION_PATH)
     metadata |= introspection_metadata(settings.issuer, INTROSPECTION_PATH)
+    if settings.client_registration != "off":
+        metadata |= registration_metadata(settings.issuer, REGISTRATION_PATH)
     app.add_middleware(SecurityHeaders, hsts=secure)
     app.add_middleware(LocaleMiddleware, default=settings.default_locale, secure=secure)
     brand = Brand(settings.brand_name, settings.brand_color, settings.brand_logo_url)
@@ -621,6 +688,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(userinfo_router(provider.userinfo, issuer_path))
     app.include_router(revocation_router(provider.revocation, issuer_path))
     app.include_router(introspection_router(provider.introspection, issuer_path))
+    if settings.client_registration != "off":
+        app.include_router(client_registration_router(_client_registration(provider), issuer_path))
     app.include_router(
         end_session_router(
             provider.clients,
@@ -630,6 +699,8 @@ def create_app(settings: Settings) -> FastAPI:
             outcomes,
             cookie,
             utc_now,
+            provider.logout,
+            provider.interactions.tokens.id_tokens.subjects,
         )
     )
     app.include_router(jwks_router(provider.keyring, issuer_path, settings.jwks_max_age_seconds))

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ciam_oidc.authn.audit import AuditLog, EventType
+from ciam_oidc.authn.logout_channels import LogoutChannels
 from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.protocol.ports import (
     BrowserSession,
@@ -105,12 +106,22 @@ class ConnectedApps:
 
 
 class AccountSessions:
-    """The browsers signed in to an account, which the person may sign out one by one."""
+    """The browsers signed in to an account, which the person may sign out one by one.
 
-    def __init__(self, sessions: Sessions, audit: AuditLog, clock: Callable[[], datetime]) -> None:
+    A browser signed out here is not the one asking, so only back-channel logout can reach the
+    clients signed in through it (`channels`; None when nobody is to be told)."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        audit: AuditLog,
+        clock: Callable[[], datetime],
+        channels: LogoutChannels | None = None,
+    ) -> None:
         self._sessions = sessions
         self._audit = audit
         self._clock = clock
+        self._channels = channels
 
     async def of(self, sub: str) -> Sequence[BrowserSession]:
         return await self._sessions.of(sub, self._clock())
@@ -119,6 +130,7 @@ class AccountSessions:
         """False unless `session_id` is a live session of this account (never another's)."""
         if not await self._sessions.end_one(sub, session_id, self._clock()):
             return False
+        await self._ended(sub, session_id)
         await self._audit.record(EventType.SESSION_ENDED, sub, ip, session_id=session_id)
         return True
 
@@ -128,10 +140,15 @@ class AccountSessions:
         ended = 0
         for session in await self._sessions.of(sub, now):
             if session.id != current_id and await self._sessions.end_one(sub, session.id, now):
+                await self._ended(sub, session.id)
                 ended += 1
         if ended:
             await self._audit.record(EventType.SESSION_ENDED, sub, ip, others=str(ended))
         return ended
+
+    async def _ended(self, sub: str, session_id: str) -> None:
+        if self._channels is not None:
+            await self._channels.session_ended(sub, session_id)
 
 
 class AccountDeletion:

@@ -7,6 +7,7 @@ otherwise the person stays on our "signed out" page.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from ciam_oidc.protocol.authorization.response import with_query
 from ciam_oidc.protocol.clients import Client
 from ciam_oidc.protocol.errors import InvalidRequest
 from ciam_oidc.protocol.ports import ClientStore
+from ciam_oidc.protocol.subjects import Subjects
 from ciam_oidc.protocol.tokens.id_token_hint import id_token_hint_claims
 
 
@@ -26,6 +28,14 @@ class LogoutRequest:
     hinted_sub: str | None
     post_logout_redirect_uri: str | None
     state: str | None
+
+    def names(self, account: str, subjects: Subjects) -> bool:
+        """Whether the id_token_hint was issued for `account` (as its client sees it)."""
+        if self.hinted_sub is None:
+            return False
+        if self.client is None:
+            return hmac.compare_digest(self.hinted_sub.encode(), account.encode())
+        return subjects.names(self.client, account, self.hinted_sub)
 
     @property
     def return_url(self) -> str | None:
@@ -64,4 +74,12 @@ async def check_logout_request(
 
 
 def end_session_metadata(issuer: str, path: str) -> dict[str, Any]:
-    return {"end_session_endpoint": issuer + path}
+    """RP-Initiated Logout §2.1, Front-Channel Logout §3 and Back-Channel Logout §2.1: the
+    iframes and logout tokens carry `iss` and `sid` (authn/logout_channels.py)."""
+    return {
+        "end_session_endpoint": issuer + path,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+    }

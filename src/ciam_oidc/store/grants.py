@@ -285,3 +285,24 @@ def _refresh_record(row: Row[Any]) -> RefreshTokenRecord:
     return refresh_token_from(
         row.record, row.grant_id, row.client_id, row.issued_at, row.expires_at
     )
+
+
+class SqlSessionClients:
+    """Implements authn.logout_channels.SessionClients: who to tell when a session ends."""
+
+    def __init__(self, database: Database) -> None:
+        self._sessions = database.sessions
+
+    async def clients_of_session(self, sub: str, session_id: str) -> Sequence[str]:
+        """Read from the codes, which carry the session they were issued in (the sid of the
+        ID tokens redeemed from them), kept after use and expiry with their grant."""
+        session_of_code = AuthorizationCodeRow.authorization["session_id"].as_string()
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(GrantRow.client_id)
+                .join(AuthorizationCodeRow, AuthorizationCodeRow.grant_id == GrantRow.id)
+                .where(GrantRow.sub == sub, session_of_code == session_id)
+                .distinct()
+                .order_by(GrantRow.client_id)
+            )
+            return list(rows.scalars())

@@ -3,28 +3,33 @@
 Signing out without asking is safe only when the request proves it comes from the relying
 party the person signed in to: an id_token_hint for the signed-in subject. Anything else gets a
 confirmation form with a CSRF token, so a third-party page cannot sign people out (§2).
+
+Ending the session tells the clients signed in through it: back-channel logout is queued, and
+front-channel logout happens on the page answering this request (authn/logout_channels.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ciam_oidc.authn.logout_channels import LogoutChannels
 from ciam_oidc.authn.sessions import Sessions
 from ciam_oidc.crypto.keyring import KeyRing
 from ciam_oidc.i18n import N_
 from ciam_oidc.protocol.end_session import LogoutRequest, check_logout_request
 from ciam_oidc.protocol.errors import InvalidRequest
 from ciam_oidc.protocol.ports import ClientStore
+from ciam_oidc.protocol.subjects import Subjects
 from ciam_oidc.web.authorize import request_parameters
 from ciam_oidc.web.csrf import FORM_FIELD, CsrfRejected
 from ciam_oidc.web.forms import EXPIRED_FORM
 from ciam_oidc.web.outcomes import OutcomePages, redirect
-from ciam_oidc.web.security_headers import page_policy
+from ciam_oidc.web.security_headers import image_source, page_policy
 from ciam_oidc.web.session_cookie import SessionCookie
 
 END_SESSION_PATH = "/logout"
@@ -40,6 +45,8 @@ def end_session_router(
     outcomes: OutcomePages,
     cookie: SessionCookie,
     clock: Callable[[], datetime],
+    channels: LogoutChannels,
+    subjects: Subjects,
 ) -> APIRouter:
     router = APIRouter(tags=["oidc"])
     action = f"{outcomes.base_path}{END_SESSION_PATH}"
@@ -48,7 +55,7 @@ def end_session_router(
     async def end_session(request: Request) -> Response:
         try:
             params = await request_parameters(request)
-            logout = await check_logout_request(params, clients, keyring, issuer)
+            logout_request = await check_logout_request(params, clients, keyring, issuer)
         except InvalidRequest as error:
             return outcomes.pages.error_page(_INVALID, error.description, 400)
         session = await sessions.find(cookie.read(request), clock())
@@ -58,11 +65,12 @@ def end_session_router(
                 outcomes.csrf.check(request, params.get(FORM_FIELD), "logout")
             except CsrfRejected:
                 return outcomes.pages.error_page(*EXPIRED_FORM, 403)
-        proven = session is not None and logout.hinted_sub == session.authentication.sub
+        proven = session is not None and logout_request.names(session.authentication.sub, subjects)
         if session is not None and not (confirmed or proven):
-            return _confirmation(request, outcomes, logout, params, action)
-        await sessions.end(cookie.read(request), clock())
-        response = _signed_out(outcomes, logout)
+            return _confirmation(request, outcomes, logout_request, params, action)
+        ended = await sessions.end(cookie.read(request), clock())
+        frames = await channels.session_ended(ended.authentication.sub, ended.id) if ended else ()
+        response = _signed_out(outcomes, logout_request, frames)
         cookie.clear(response)
         return response
 
@@ -90,7 +98,22 @@ def _confirmation(
     return response
 
 
-def _signed_out(outcomes: OutcomePages, logout: LogoutRequest) -> Response:
-    if logout.return_url:
+def _signed_out(
+    outcomes: OutcomePages, logout: LogoutRequest, frontchannel_urls: tuple[str, ...]
+) -> Response:
+    """Straight back to the client, unless relying parties must first be told in the browser
+    (Front-Channel Logout 1.0 §4): then a page whose iframes do that and which moves on."""
+    origins = {url: image_source(url) for url in frontchannel_urls}
+    frames = [url for url, origin in origins.items() if origin is not None]
+    if logout.return_url and not frames:
         return redirect(logout.return_url, 303)
-    return outcomes.pages.render("signed_out.html", {})
+    context = {"frontchannel_urls": frames, "return_url": logout.return_url}
+    headers = {"Content-Security-Policy": _frame_policy(origins.values())} if frames else None
+    return outcomes.pages.render("signed_out.html", context, headers=headers)
+
+
+def _frame_policy(origins: Iterable[str | None]) -> str:
+    """Our page policy (scripts from /static only), letting frames load from the relying
+    parties' origins and nothing else."""
+    sources = " ".join(sorted({origin for origin in origins if origin is not None}))
+    return f"{page_policy()}; frame-src {sources}"
