@@ -16,8 +16,8 @@ test: $(VENV)/.dev-installed system-deps interop-deps lint
 	$(BIN)/pytest
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests migrations
-	$(BIN)/ruff format --check src tests migrations
+	$(BIN)/ruff check src tests migrations conformance
+	$(BIN)/ruff format --check src tests migrations conformance
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
 

@@ -1,0 +1,1 @@
+"""A local, black-box reproduction of the certification suite's OP test modules."""

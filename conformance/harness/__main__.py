@@ -1,0 +1,5 @@
+import sys
+
+from conformance.harness.runner import main
+
+sys.exit(main())
