@@ -91,14 +91,6 @@ class UnmetAuthenticationRequirements(OAuthError):
     error = "unmet_authentication_requirements"
 
 
-class RequestNotSupported(OAuthError):
-    error = "request_not_supported"
-
-
-class RequestUriNotSupported(OAuthError):
-    error = "request_uri_not_supported"
-
-
 class InvalidToken(OAuthError):
     """RFC 6750 §3.1: the access token is expired, revoked, malformed or not ours; 401."""
 
