@@ -25,6 +25,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from ciam_oidc.protocol.client_metadata import RESPONSE_TYPES
 from conformance.plans import DEFAULT_ALIAS, DEFAULT_SUITE, PLANS, suite_urls
 
 CONFIGS = Path(__file__).parent / "configs"
@@ -72,15 +73,6 @@ CLIENTS = (
     # The logout plans' `client`: kept apart so other plans' sign-outs notify no one.
     ClientSpec("client_frontchannel", plan_uri=("frontchannel_logout_uri", "frontchannel")),
     ClientSpec("client_backchannel", plan_uri=("backchannel_logout_uri", "backchannel")),
-)
-# Every flow of the Basic, Implicit and Hybrid plans (Core §3); implicit only where registered.
-RESPONSE_TYPES = (
-    "code",
-    "id_token",
-    "id_token token",
-    "code id_token",
-    "code token",
-    "code id_token token",
 )
 
 

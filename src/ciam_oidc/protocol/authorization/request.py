@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ciam_oidc.i18n import N_
 from ciam_oidc.protocol.authorization.response import RESPONSE_MODES, ResponseTarget
+from ciam_oidc.protocol.client_metadata import RESPONSE_TYPES as RESPONSE_TYPES
 from ciam_oidc.protocol.clients import Client
 from ciam_oidc.protocol.errors import (
     InvalidRequest,
@@ -33,16 +34,6 @@ PROMPTS = ("none", "login", "consent", "select_account", "create")
 _LOOPBACK_IPS = {"127.0.0.1", "::1"}
 _MAX_AGE_DIGITS = 10  # over 300 years
 SCOPES_SUPPORTED = ("openid", "profile", "email", "address", "phone", "offline_access")
-# OpenID Connect Core §3.1 (code), §3.2 (implicit), §3.3 (hybrid). Kept in these spellings,
-# though the order of the values in a request does not matter (Multiple Response Types §5).
-RESPONSE_TYPES = (
-    "code",
-    "id_token",
-    "id_token token",
-    "code id_token",
-    "code token",
-    "code id_token token",
-)
 DISPLAYS = ("page", "popup", "touch", "wap")  # OpenID Connect Core §3.1.2.1
 
 
