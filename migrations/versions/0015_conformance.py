@@ -64,6 +64,9 @@ def upgrade() -> None:
     with op.batch_alter_table("clients") as batch:
         for name in _LISTS:
             batch.alter_column(name, existing_type=sa.JSON(), nullable=False)
+    with op.batch_alter_table("grants") as batch:
+        batch.add_column(sa.Column("session_id", sa.String(64), nullable=True))
+        batch.create_index(batch.f("ix_grants_session_id"), ["session_id"])
     op.create_table(
         "initial_access_tokens",
         sa.Column("digest", sa.String(64), nullable=False),
@@ -94,6 +97,9 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_logout_deliveries_next_attempt_at"), table_name="logout_deliveries")
     op.drop_table("logout_deliveries")
     op.drop_table("initial_access_tokens")
+    with op.batch_alter_table("grants") as batch:
+        batch.drop_index(batch.f("ix_grants_session_id"))
+        batch.drop_column("session_id")
     with op.batch_alter_table("clients") as batch:
         for name in (*_TEXT, *_ALGS, *_LISTS, *_FLAGS):
             batch.drop_column(name)

@@ -645,7 +645,11 @@ class Interactions:
             # No code opens the grant: open it here, so that logout or the person revoking
             # the client ends the implicit flow's tokens too.
             await self.grants.create_grant(
-                authorization.grant_id, authorization.client_id, issue.authentication.sub, now
+                authorization.grant_id,
+                authorization.client_id,
+                issue.authentication.sub,
+                now,
+                session_id=authorization.session_id,
             )
         try:
             tokens = await self.tokens.issue(request, authorization, code, now)

@@ -27,7 +27,11 @@ async def issue_authorization_code(
     expire shortly after it is issued (at most ten minutes is recommended); `ttl` in seconds.
     """
     await grants.create_grant(
-        authorization.grant_id, authorization.client_id, authorization.authentication.sub, now
+        authorization.grant_id,
+        authorization.client_id,
+        authorization.authentication.sub,
+        now,
+        session_id=authorization.session_id,
     )
     code = new_secret()
     await codes.save_code(digest_secret(code), authorization, now + timedelta(seconds=ttl))

@@ -65,8 +65,10 @@ class ConsumedCode:
 
 class GrantStore(Protocol):
     async def create_grant(
-        self, grant_id: str, client_id: str, sub: str, now: datetime
-    ) -> None: ...
+        self, grant_id: str, client_id: str, sub: str, now: datetime, session_id: str | None = None
+    ) -> None:
+        """`session_id`: the browser session the grant was given in, whose end the client is
+        told of (Front- and Back-Channel Logout)."""
 
     async def revoke_grant(self, grant_id: str, now: datetime) -> None: ...
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -49,6 +50,7 @@ class GrantRow(Base):
     sub: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class AuthorizationCodeRow(Base):
@@ -80,9 +82,14 @@ class SqlGrantStore:
         self._sessions = database.sessions
         self._is_sqlite = database.is_sqlite
 
-    async def create_grant(self, grant_id: str, client_id: str, sub: str, now: datetime) -> None:
+    async def create_grant(
+        self, grant_id: str, client_id: str, sub: str, now: datetime, session_id: str | None = None
+    ) -> None:
+        row = GrantRow(
+            id=grant_id, client_id=client_id, sub=sub, created_at=now, session_id=session_id
+        )
         async with self._sessions.begin() as session:
-            session.add(GrantRow(id=grant_id, client_id=client_id, sub=sub, created_at=now))
+            session.add(row)
 
     async def revoke_grant(self, grant_id: str, now: datetime) -> None:
         async with self._sessions.begin() as session:
@@ -294,14 +301,17 @@ class SqlSessionClients:
         self._sessions = database.sessions
 
     async def clients_of_session(self, sub: str, session_id: str) -> Sequence[str]:
-        """Read from the codes, which carry the session they were issued in (the sid of the
-        ID tokens redeemed from them), kept after use and expiry with their grant."""
+        """Grants record the session they were given in (implicit flows have no code); grants
+        from before that column are found through their codes, which carry it too."""
         session_of_code = AuthorizationCodeRow.authorization["session_id"].as_string()
         async with self._sessions() as session:
             rows = await session.execute(
                 select(GrantRow.client_id)
-                .join(AuthorizationCodeRow, AuthorizationCodeRow.grant_id == GrantRow.id)
-                .where(GrantRow.sub == sub, session_of_code == session_id)
+                .outerjoin(AuthorizationCodeRow, AuthorizationCodeRow.grant_id == GrantRow.id)
+                .where(
+                    GrantRow.sub == sub,
+                    or_(GrantRow.session_id == session_id, session_of_code == session_id),
+                )
                 .distinct()
                 .order_by(GrantRow.client_id)
             )

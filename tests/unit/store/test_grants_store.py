@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from ciam_oidc.protocol.authorizations import Authentication, Authorization, RefreshTokenRecord
 from ciam_oidc.protocol.ports import ConsumedCode, RotatedRefreshToken
 from ciam_oidc.store.database import Database
-from ciam_oidc.store.grants import SqlGrantStore
+from ciam_oidc.store.grants import SqlGrantStore, SqlSessionClients
 
 NOW = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)
 CODE_LIFETIME = timedelta(minutes=1)
@@ -410,3 +410,27 @@ async def test_a_refused_rotation_racing_an_accepted_one_does_not_spend_the_toke
         assert isinstance(refused, Refused) or refused == RotatedRefreshToken(old, False)
         assert await rotate(store, f"a-{round_}", f"none-{round_}") is None
         assert await rotate(store, f"b-{round_}", f"next-{round_}")
+
+
+# -- the clients of a browser session (Front- and Back-Channel Logout) ----------------------
+
+
+async def test_a_session_names_the_clients_given_grants_in_it_with_or_without_a_code(
+    database_url: str,
+) -> None:
+    database = Database(database_url)
+    try:
+        grants = SqlGrantStore(database)
+        # An implicit flow opens a grant and issues no code; a grant from before grants
+        # recorded their session is found through its code (which has "sid-1").
+        await grants.create_grant("g-implicit", "spa", SUB, NOW, session_id="sid-1")
+        await grants.create_grant("g-code", CLIENT_ID, SUB, NOW)
+        expiry = NOW + timedelta(minutes=10)
+        await grants.save_code(digest("c"), an_authorization(grant_id="g-code"), expiry)
+        await grants.create_grant("g-elsewhere", "blog", SUB, NOW, session_id="sid-2")
+
+        clients = SqlSessionClients(database)
+        assert await clients.clients_of_session(SUB, "sid-1") == sorted(["spa", CLIENT_ID])
+        assert await clients.clients_of_session("someone-else", "sid-1") == []
+    finally:
+        await database.dispose()
